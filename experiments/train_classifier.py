@@ -1,0 +1,99 @@
+"""Task 1: train the CNN digit classifier, the encoder's sanity check.
+
+Trains on MNIST's training split less its last 5,000 images, keeps the best
+checkpoint by validation accuracy, evaluates it once on the test split and
+writes `experiments/results/classification.json`.
+
+    python experiments/train_classifier.py --data ../shared/data/mnist.npz
+"""
+
+import argparse
+import os
+import time
+
+import keras
+
+from mnist_vit.cli_errors import positive_float, positive_int, run_main
+from mnist_vit.data import load_splits
+from mnist_vit.encoder import build_classifier
+from mnist_vit.results import atomic_write_json, run_metadata
+from mnist_vit.training import make_callbacks, make_optimizer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument("--epochs", type=positive_int, default=12)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--learning-rate", type=positive_float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/classification", help="folder for logs and checkpoints")
+    parser.add_argument("--results", default=os.path.join(HERE, "results", "classification.json"))
+    return parser.parse_args(argv)
+
+
+def as_images(split):
+    """uint8 `(N, 28, 28)` -> float32 `(N, 28, 28, 1)` raw pixels."""
+    return split.images[..., None].astype("float32")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    print(f"backend: {keras.backend.backend()}, seed: {args.seed}")
+    splits = load_splits(args.data)
+    keras.utils.set_random_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+
+    model = build_classifier()
+    steps = args.epochs * -(-len(splits["train"]) // args.batch_size)
+    model.compile(
+        optimizer=make_optimizer(args.learning_rate, args.weight_decay, steps, warmup_steps=steps // 20),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    callbacks, best_path = make_callbacks(args.out, monitor="val_accuracy", mode="max")
+    start = time.time()
+    history = model.fit(
+        as_images(splits["train"]),
+        splits["train"].labels,
+        validation_data=(as_images(splits["validation"]), splits["validation"].labels),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=callbacks,
+    )
+    train_seconds = time.time() - start
+
+    best = keras.saving.load_model(best_path)
+    test_loss, test_accuracy = best.evaluate(
+        as_images(splits["test"]), splits["test"].labels, batch_size=512, verbose=0
+    )
+    best_epoch = max(range(len(history.history["val_accuracy"])), key=history.history["val_accuracy"].__getitem__)
+    results = {
+        "task": "classification",
+        **run_metadata(),
+        "train_seconds": round(train_seconds, 1),
+        "models": {
+            "cnn": {
+                "hyperparameters": {
+                    "epochs": args.epochs,
+                    "batch_size": args.batch_size,
+                    "learning_rate": args.learning_rate,
+                    "weight_decay": args.weight_decay,
+                    "seed": args.seed,
+                    "parameters": best.count_params(),
+                },
+                "best_epoch": best_epoch + 1,
+                "validation": {"accuracy": history.history["val_accuracy"][best_epoch]},
+                "test": {"accuracy": test_accuracy, "loss": test_loss},
+            }
+        },
+    }
+    atomic_write_json(args.results, results)
+    print(f"test accuracy {test_accuracy:.4f} (best epoch {best_epoch + 1}); wrote {args.results}")
+
+
+if __name__ == "__main__":
+    run_main(main)

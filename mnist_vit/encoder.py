@@ -1,0 +1,78 @@
+"""The CNN image encoder shared by every task, and the digit classifier."""
+
+import keras
+from keras import layers
+
+from mnist_vit.augmentation import DigitAugmentation
+from mnist_vit.data import NUM_CLASSES
+
+IMAGE_INPUT_SHAPE = (28, 28, 1)
+
+
+def build_encoder(
+    embed_dim=128,
+    filters=(16, 32),
+    kernel_size=5,
+    dropout=0.1,
+    augment=True,
+    name="encoder",
+):
+    """Builds the image encoder: raw image -> embedding.
+
+    Rescaling to 0..1, optional augmentation (small rotations, shifts and
+    zoom, active in training only; never flips, which turn digits into
+    non-digits), then per entry of `filters` a Conv-BatchNorm-ReLU-MaxPool
+    block, then dropout and a Dense embedding with ReLU.
+
+    Args:
+        embed_dim: int. Size of the embedding. Defaults to `128`.
+        filters: tuple of int. Channels of each conv block. Defaults to
+            `(16, 32)`.
+        kernel_size: int. Conv kernel size. Defaults to `5`.
+        dropout: float. Dropout before the embedding. Defaults to `0.1`.
+        augment: bool. Include training-time augmentation. Defaults to `True`.
+        name: str. Model name.
+
+    Returns:
+        A functional `keras.Model` mapping float32 `(batch, 28, 28, 1)` raw
+        pixel values 0..255 to float32 `(batch, embed_dim)`.
+    """
+    if embed_dim < 1 or not filters or min(filters) < 1:
+        raise ValueError(
+            f"embed_dim and filters must be positive, got {embed_dim} and {filters}"
+        )
+    inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    if augment:
+        x = DigitAugmentation(name="augment")(x)
+    for i, channels in enumerate(filters):
+        x = layers.Conv2D(
+            channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
+        )(x)
+        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(embed_dim, activation="relu", name="embedding")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_classifier(encoder=None, dropout=0.3, **encoder_kwargs):
+    """Builds the digit classifier: encoder, dropout, 10-way softmax.
+
+    Args:
+        encoder: a model from `build_encoder`, or None to build one from
+            `encoder_kwargs`.
+        dropout: float. Dropout before the softmax. Defaults to `0.3`.
+
+    Returns:
+        A functional `keras.Model` mapping float32 `(batch, 28, 28, 1)` raw
+        pixels to class probabilities `(batch, 10)`.
+    """
+    encoder = encoder or build_encoder(**encoder_kwargs)
+    inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
+    x = encoder(inputs)
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(x)
+    return keras.Model(inputs, outputs, name="classifier")

@@ -1,0 +1,55 @@
+"""Writing results files and run metadata."""
+
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+
+import keras
+import numpy as np
+
+
+def atomic_write_json(path, payload):
+    """Writes `payload` as JSON to `path` via a temporary file and a rename.
+
+    A crash never leaves a truncated file: readers see the old file or the
+    whole new one.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as f:
+            json.dump(payload, f, indent=2, sort_keys=False, default=_to_builtin)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _to_builtin(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Cannot write {type(value).__name__} to JSON")
+
+
+def run_metadata(argv=None):
+    """The command, backend and versions of this run, for a results file."""
+    argv = sys.argv if argv is None else argv
+    return {
+        "command": "python " + shlex.join(argv),
+        "backend": keras.backend.backend(),
+        "versions": {
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+    }

@@ -1,0 +1,207 @@
+"""Sequences of MNIST images for the sum and anchor tasks.
+
+A sequence is a row of indices into one split's images. Every sequence set is
+drawn from a seeded NumPy generator, so the same seed gives the same sequences
+on every backend, run and machine. Images are gathered per batch by index, so
+memory does not grow with the number of sequences or epochs.
+
+Tasks:
+    "sum": target = the sum of the digits of the real slots.
+    "anchor": an extra anchor image; target = 1.0 if the anchor's digit occurs
+        among the real slots, else 0.0.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+
+TASKS = ("sum", "anchor")
+MAX_LEN = 10
+VALIDATION_SEED = 1
+TEST_SEED = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceSet:
+    """A set of sequences, as indices into one split.
+
+    Attributes:
+        indices: int64 `(n, slots)`, image indices; -1 on padded slots.
+        mask: bool `(n, slots)`, true on real slots (a prefix of each row).
+        targets: float32 `(n,)`, the digit sum or the 0/1 anchor label.
+        anchors: int64 `(n,)` anchor image indices ("anchor" task), else None.
+    """
+
+    indices: np.ndarray
+    mask: np.ndarray
+    targets: np.ndarray
+    anchors: np.ndarray | None = None
+
+    @property
+    def lengths(self):
+        return self.mask.sum(axis=1)
+
+    def __len__(self):
+        return len(self.targets)
+
+
+def _check_task(task):
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}")
+
+
+def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=None, seed=0):
+    """Draws a sequence set from a split's labels.
+
+    Args:
+        labels: int array `(N,)`, the split's digit labels.
+        num_sequences: int. How many sequences to draw.
+        task: str. "sum" or "anchor".
+        lengths: `(low, high)`. Lengths are uniform on low..high inclusive.
+        slots: int. Slots per row (>= high). Defaults to `high`.
+        seed: int or sequence of ints for `numpy.random.default_rng`.
+
+    Returns:
+        A `SequenceSet`. Images are drawn uniformly with replacement.
+    """
+    _check_task(task)
+    low, high = lengths
+    slots = high if slots is None else slots
+    if not 1 <= low <= high <= slots:
+        raise ValueError(
+            f"Need 1 <= low <= high <= slots, got lengths={lengths}, slots={slots}"
+        )
+    if num_sequences < 1:
+        raise ValueError(f"num_sequences must be positive, got {num_sequences}")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    length = rng.integers(low, high + 1, size=num_sequences)
+    mask = np.arange(slots)[None, :] < length[:, None]
+    indices = rng.integers(0, len(labels), size=(num_sequences, slots))
+    indices = np.where(mask, indices, -1)
+    digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
+    if task == "sum":
+        targets = np.where(mask, digits, 0).sum(axis=1)
+        anchors = None
+    else:
+        anchors = rng.integers(0, len(labels), size=num_sequences)
+        targets = (digits == labels[anchors][:, None]).any(axis=1)
+    return SequenceSet(indices, mask, targets.astype("float32"), anchors)
+
+
+class SequenceBatches(keras.utils.PyDataset):
+    """Batches of sequences for `model.fit`, `evaluate` and `predict`.
+
+    Each batch is `(inputs, targets)` with
+        inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels
+            0..255, zeros on padded slots;
+        inputs["mask"]: bool `(batch, slots)`, true on real slots;
+        inputs["anchor"]: float32 `(batch, 28, 28, 1)` ("anchor" task only);
+        targets: float32 `(batch, 1)`.
+
+    With `pad_to=None` the sequences are sorted by length before batching and
+    each batch is padded only to its own longest sequence, so the encoder does
+    almost no work on padding (sequence models accept any slot count). With an
+    int `pad_to`, every batch has exactly that many slots (the fully-connected
+    models need `max_len`). `order` gives, for each served position, the index
+    of the sequence in `sequences`, so predictions can be matched to targets.
+
+    Args:
+        split: `Split`. Images and labels to draw from.
+        task: str. "sum" or "anchor".
+        num_sequences: int. Sequences per epoch.
+        batch_size: int.
+        seed: int. Seed of the sequence set.
+        lengths: `(low, high)`, inclusive range of sequence lengths.
+        fresh: bool. Draw new sequences each epoch (training), from seed
+            `(seed, epoch)`, and serve the batches in a shuffled order.
+        pad_to: None or int, see above.
+        **kwargs: passed to `keras.utils.PyDataset` (workers, ...).
+    """
+
+    def __init__(
+        self,
+        split,
+        task,
+        num_sequences,
+        batch_size=64,
+        seed=0,
+        lengths=(1, MAX_LEN),
+        fresh=False,
+        pad_to=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if pad_to is not None and pad_to < lengths[1]:
+            raise ValueError(
+                f"pad_to={pad_to} is shorter than the longest sequence ({lengths[1]})"
+            )
+        self.split = split
+        self.task = task
+        self.num_sequences = num_sequences
+        self.batch_size = batch_size
+        self.seed = seed
+        self.lengths = tuple(lengths)
+        self.fresh = fresh
+        self.pad_to = pad_to
+        self.epoch = 0
+        self._draw()
+
+    def _draw(self):
+        seed = [self.seed, self.epoch] if self.fresh else self.seed
+        self.sequences = sample_sequences(
+            self.split.labels,
+            self.num_sequences,
+            self.task,
+            lengths=self.lengths,
+            slots=self.pad_to,
+            seed=seed,
+        )
+        if self.pad_to is None:
+            self.order = np.argsort(self.sequences.lengths, kind="stable")
+        else:
+            self.order = np.arange(self.num_sequences)
+        self.batch_order = np.arange(len(self))
+        if self.fresh:
+            np.random.default_rng([self.seed, self.epoch, 1]).shuffle(self.batch_order)
+
+    def __len__(self):
+        return -(-self.num_sequences // self.batch_size)
+
+    def batch_rows(self, index):
+        """Indices into `sequences` of the sequences in batch `index`."""
+        start = self.batch_order[index] * self.batch_size
+        return self.order[start : start + self.batch_size]
+
+    def __getitem__(self, index):
+        rows = self.batch_rows(index)
+        mask = self.sequences.mask[rows]
+        slots = self.pad_to or int(mask.sum(axis=1).max())
+        mask = mask[:, :slots]
+        indices = self.sequences.indices[rows, :slots]
+        images = self.split.images[np.maximum(indices, 0)]
+        images = np.where(mask[:, :, None, None], images, 0)
+        inputs = {
+            "sequence": images[..., None].astype("float32"),
+            "mask": mask,
+        }
+        if self.task == "anchor":
+            anchors = self.split.images[self.sequences.anchors[rows]]
+            inputs["anchor"] = anchors[..., None].astype("float32")
+        return inputs, self.sequences.targets[rows][:, None]
+
+    def served_targets(self):
+        """Targets `(n,)` in the order the batches serve them (unshuffled)."""
+        return self.sequences.targets[self.order]
+
+    def served_lengths(self):
+        """Lengths `(n,)` in the order the batches serve them (unshuffled)."""
+        return self.sequences.lengths[self.order]
+
+    def on_epoch_end(self):
+        if self.fresh:
+            self.epoch += 1
+            self._draw()

@@ -1,0 +1,139 @@
+"""Models for the sequence-sum task.
+
+Every model takes the same inputs and gives the same output:
+    inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels 0..255.
+    inputs["mask"]: bool `(batch, slots)`, true on real slots.
+    output: float32 `(batch, 1)`, the predicted sum of the digits.
+
+The Transformer and Deep Sets models accept any number of slots; the
+fully-connected baseline needs exactly `max_len`. Padded slots never change a
+prediction (the models are tested for it).
+"""
+
+import keras
+from keras import layers
+
+from mnist_vit.encoder import IMAGE_INPUT_SHAPE, build_encoder
+from mnist_vit.pooling import MaskedSum
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.slots import FlattenSlots, FoldSlots, UnfoldSlots, ZeroPadding
+from mnist_vit.transformer_block import TransformerEncoderBlock
+
+MEAN_DIGIT = 4.5
+
+
+def sequence_inputs(slots=None):
+    """The `"sequence"` and `"mask"` inputs; `slots=None` accepts any count."""
+    return {
+        "sequence": keras.Input((slots, *IMAGE_INPUT_SHAPE), name="sequence"),
+        "mask": keras.Input((slots,), dtype="bool", name="mask"),
+    }
+
+
+def encode_slots(encoder, sequence):
+    """Applies one image encoder to every slot: `(batch, slots, 28, 28, 1)` -> `(batch, slots, dim)`."""
+    return UnfoldSlots(name="unfold_slots")(encoder(FoldSlots(name="fold_slots")(sequence)), sequence)
+
+
+def build_sum_transformer(
+    embed_dim=64,
+    filters=(16, 32),
+    kernel_size=5,
+    encoder_dropout=0.1,
+    augment=True,
+    num_blocks=1,
+    num_heads=4,
+    ff_dim=128,
+    dropout=0.1,
+    head_units=64,
+):
+    """Transformer sum model: encoder, self-attention blocks, per-slot value, masked sum.
+
+    Each real slot's output after the blocks goes through a small head to one
+    number (its digit value in context), and the numbers of the real slots
+    are summed. The head's bias starts at 4.5, the mean digit, so an untrained
+    model already predicts 4.5 per image: the output scales with the count
+    without any fixed rescaling.
+
+    Args:
+        embed_dim, filters, kernel_size, encoder_dropout, augment: the encoder's
+            (see `build_encoder`).
+        num_blocks: int. Transformer encoder blocks.
+        num_heads: int. Attention heads (must divide `embed_dim`).
+        ff_dim: int. Feed-forward hidden units.
+        dropout: float. Dropout in the blocks and the head.
+        head_units: int. Hidden units of the per-slot head.
+    """
+    inputs = sequence_inputs()
+    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    x = encode_slots(encoder, inputs["sequence"])
+    for i in range(num_blocks):
+        x = TransformerEncoderBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(
+            x, padding_mask=inputs["mask"]
+        )
+    x = layers.LayerNormalization(name="final_norm")(x)
+    x = layers.Dense(head_units, activation="relu", name="head_hidden")(x)
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    x = layers.Dense(1, bias_initializer=keras.initializers.Constant(MEAN_DIGIT), name="slot_value")(x)
+    outputs = MaskedSum(name="sum")(x, inputs["mask"])
+    return keras.Model(inputs, outputs, name="sum_transformer")
+
+
+def build_sum_deepsets(
+    embed_dim=64,
+    filters=(16, 32),
+    kernel_size=5,
+    encoder_dropout=0.1,
+    augment=True,
+    dropout=0.1,
+    head_units=64,
+):
+    """Deep Sets sum model: encoder, per-item MLP, masked sum, MLP.
+
+    Args are those of `build_sum_transformer` that apply.
+    """
+    inputs = sequence_inputs()
+    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    x = encode_slots(encoder, inputs["sequence"])
+    x = layers.Dense(head_units, activation="relu", name="phi_hidden")(x)
+    x = layers.Dense(head_units, name="phi_output")(x)
+    x = MaskedSum(name="sum")(x, inputs["mask"])
+    x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
+    x = layers.Dropout(dropout, name="rho_dropout")(x)
+    outputs = layers.Dense(1, name="rho_output")(x)
+    return keras.Model(inputs, outputs, name="sum_deepsets")
+
+
+def build_sum_fc(
+    embed_dim=64,
+    filters=(16, 32),
+    kernel_size=5,
+    encoder_dropout=0.1,
+    augment=True,
+    dropout=0.1,
+    head_units=64,
+    max_len=MAX_LEN,
+):
+    """Fully-connected sum baseline: encoder, padded slots zeroed, flattened, dense layers.
+
+    Needs exactly `max_len` slots. The output bias starts at the mean sum of
+    uniform lengths 1..max_len, `4.5 * (max_len + 1) / 2`.
+    """
+    inputs = sequence_inputs()
+    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    x = encode_slots(encoder, inputs["sequence"])
+    x = ZeroPadding(name="zero_padding")(x, inputs["mask"])
+    x = FlattenSlots(max_len, name="flatten_slots")(x)
+    x = layers.Dense(2 * head_units, activation="relu", name="fc_hidden_0")(x)
+    x = layers.Dropout(dropout, name="fc_dropout")(x)
+    x = layers.Dense(head_units, activation="relu", name="fc_hidden_1")(x)
+    mean_sum = MEAN_DIGIT * (max_len + 1) / 2
+    outputs = layers.Dense(1, bias_initializer=keras.initializers.Constant(mean_sum), name="fc_output")(x)
+    return keras.Model(inputs, outputs, name="sum_fc")
+
+
+SUM_BUILDERS = {
+    "transformer": build_sum_transformer,
+    "deepsets": build_sum_deepsets,
+    "fc": build_sum_fc,
+}

@@ -1,0 +1,54 @@
+import keras
+import numpy as np
+import pytest
+
+from conftest import digit_split
+from fresh_process import predict_in_fresh_process
+from mnist_vit.encoder import build_classifier, build_encoder
+
+TINY = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)
+
+
+def test_output_shapes():
+    encoder = build_encoder(**TINY)
+    classifier = build_classifier(encoder)
+    images = np.random.default_rng(0).uniform(0, 255, (3, 28, 28, 1)).astype("float32")
+    assert tuple(encoder.predict(images, verbose=0).shape) == (3, 16)
+    probabilities = classifier.predict(images, verbose=0)
+    assert probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_bad_encoder_settings_raise():
+    with pytest.raises(ValueError, match="embed_dim and filters must be positive"):
+        build_encoder(embed_dim=0)
+
+
+def test_augmentation_only_in_training():
+    encoder = build_encoder(**{**TINY, "augment": True})
+    images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
+    inference = [np.asarray(encoder(images, training=False)) for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    np.testing.assert_array_equal(np.asarray(encoder(images)), inference[0])
+    augmented = encoder.get_layer("augment")(images, training=True)
+    assert not np.allclose(np.asarray(augmented), images / 255.0)
+
+
+def test_a_few_fit_steps_lower_the_loss():
+    keras.utils.set_random_seed(0)
+    split = digit_split(256)
+    x = split.images[..., None].astype("float32")
+    model = build_classifier(**TINY)
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    history = model.fit(x, split.labels, epochs=6, batch_size=32, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_keras_file_round_trip_in_fresh_process(tmp_path):
+    model = build_classifier(**{**TINY, "augment": True})
+    images = np.random.default_rng(1).uniform(0, 255, (5, 28, 28, 1)).astype("float32")
+    path = tmp_path / "classifier.keras"
+    model.save(path)
+    expected = model.predict(images, verbose=0)
+    np.testing.assert_allclose(predict_in_fresh_process(path, images, tmp_path), expected, atol=1e-6)

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from mnist_vit.sequences import SequenceBatches, sample_sequences
+
+
+@pytest.mark.parametrize("task", ["sum", "anchor"])
+def test_lengths_masks_and_targets(tiny_split, task):
+    s = sample_sequences(tiny_split.labels, 500, task, lengths=(1, 10), seed=3)
+    assert s.lengths.min() >= 1 and s.lengths.max() <= 10
+    assert set(np.unique(s.lengths)) == set(range(1, 11))
+    for row in range(len(s)):
+        n = s.lengths[row]
+        assert s.mask[row, :n].all() and not s.mask[row, n:].any()
+        assert (s.indices[row, n:] == -1).all()
+        digits = tiny_split.labels[s.indices[row, :n]]
+        if task == "sum":
+            assert s.targets[row] == digits.sum()
+        else:
+            assert s.targets[row] == float(tiny_split.labels[s.anchors[row]] in digits)
+
+
+def test_anchor_positive_rate_matches_theory(tiny_split):
+    s = sample_sequences(tiny_split.labels, 20000, "anchor", seed=0)
+    expected = 1 - np.mean([np.mean(
+        [(1 - np.mean(tiny_split.labels == d)) ** n for d in tiny_split.labels]
+    ) for n in range(1, 11)])
+    assert abs(s.targets.mean() - expected) < 0.02
+
+
+def test_fixed_seed_is_reproducible_and_seeds_differ(tiny_split):
+    a = sample_sequences(tiny_split.labels, 100, "anchor", seed=7)
+    b = sample_sequences(tiny_split.labels, 100, "anchor", seed=7)
+    c = sample_sequences(tiny_split.labels, 100, "anchor", seed=8)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.anchors, b.anchors)
+    assert not np.array_equal(a.indices, c.indices)
+
+
+def test_bad_lengths_rejected(tiny_split):
+    with pytest.raises(ValueError, match="low <= high"):
+        sample_sequences(tiny_split.labels, 10, "sum", lengths=(0, 10))
+    with pytest.raises(ValueError, match="Unknown task"):
+        sample_sequences(tiny_split.labels, 10, "product")
+
+
+def test_batches_gather_the_right_images(tiny_split):
+    batches = SequenceBatches(tiny_split, "anchor", 50, batch_size=8, seed=1)
+    served = 0
+    for b in range(len(batches)):
+        inputs, targets = batches[b]
+        rows = batches.batch_rows(b)
+        seqs = batches.sequences
+        slots = inputs["sequence"].shape[1]
+        # Batches are padded only to their own longest sequence.
+        assert slots == seqs.lengths[rows].max()
+        for i, row in enumerate(rows):
+            n = seqs.lengths[row]
+            np.testing.assert_array_equal(
+                inputs["sequence"][i, :n, :, :, 0], tiny_split.images[seqs.indices[row, :n]]
+            )
+            assert not inputs["sequence"][i, n:].any()
+            np.testing.assert_array_equal(inputs["anchor"][i, :, :, 0], tiny_split.images[seqs.anchors[row]])
+        assert inputs["mask"].dtype == bool and inputs["sequence"].dtype == np.float32
+        np.testing.assert_array_equal(targets[:, 0], seqs.targets[rows])
+        served += len(rows)
+    assert served == 50
+    np.testing.assert_array_equal(np.sort(batches.order), np.arange(50))
+
+
+def test_pad_to_gives_fixed_slots(tiny_split):
+    batches = SequenceBatches(tiny_split, "sum", 20, batch_size=8, pad_to=10)
+    assert {batches[b][0]["mask"].shape[1] for b in range(len(batches))} == {10}
+
+
+def test_fresh_sequences_each_epoch_and_fixed_otherwise(tiny_split):
+    fresh = SequenceBatches(tiny_split, "sum", 40, batch_size=8, fresh=True)
+    fixed = SequenceBatches(tiny_split, "sum", 40, batch_size=8)
+    before_fresh, before_fixed = fresh.sequences.indices.copy(), fixed.sequences.indices.copy()
+    fresh.on_epoch_end()
+    fixed.on_epoch_end()
+    assert not np.array_equal(before_fresh, fresh.sequences.indices)
+    np.testing.assert_array_equal(before_fixed, fixed.sequences.indices)
+
+
+def test_no_image_crosses_splits(mnist_path):
+    from mnist_vit.data import load_splits
+
+    splits = load_splits(mnist_path)
+    batches = SequenceBatches(splits["validation"], "sum", 64, batch_size=64, seed=1)
+    inputs, _ = batches[0]
+    # Every served image is an image of the validation split, by index.
+    idx = batches.sequences.indices[batches.batch_rows(0)]
+    assert idx.max() < len(splits["validation"])
+    real = inputs["sequence"][inputs["mask"]][..., 0]
+    np.testing.assert_array_equal(real, splits["validation"].images[idx[idx >= 0]])
