@@ -104,8 +104,13 @@ class SequenceBatches(keras.utils.PyDataset):
     each batch is padded only to its own longest sequence, so the encoder does
     almost no work on padding (sequence models accept any slot count). With an
     int `pad_to`, every batch has exactly that many slots (the fully-connected
-    models need `max_len`). `order` gives, for each served position, the index
-    of the sequence in `sequences`, so predictions can be matched to targets.
+    models need `max_len`). `served_rows()` gives, in the order the batches
+    serve them, the indices of the sequences in `sequences`, so predictions can
+    be matched to targets.
+
+    Keras's TensorFlow data adapter infers the input signature from the first
+    two batches, so a batch with the most slots is served first and one with
+    the fewest second: the signature then lets the slot axis vary.
 
     Args:
         split: `Split`. Images and labels to draw from.
@@ -164,9 +169,18 @@ class SequenceBatches(keras.utils.PyDataset):
             self.order = np.argsort(self.sequences.lengths, kind="stable")
         else:
             self.order = np.arange(self.num_sequences)
-        self.batch_order = np.arange(len(self))
+        batch_order = np.arange(len(self))
         if self.fresh:
-            np.random.default_rng([self.seed, self.epoch, 1]).shuffle(self.batch_order)
+            np.random.default_rng([self.seed, self.epoch, 1]).shuffle(batch_order)
+        self.batch_order = batch_order
+        slots = np.array([self._slots(self.batch_rows(i)) for i in range(len(self))])
+        first, second = np.argmax(slots), np.argmin(slots)
+        if first != second:
+            rest = [i for i in range(len(self)) if i not in (first, second)]
+            self.batch_order = batch_order[[first, second, *rest]]
+
+    def _slots(self, rows):
+        return self.pad_to or int(self.sequences.lengths[rows].max())
 
     def __len__(self):
         return -(-self.num_sequences // self.batch_size)
@@ -178,9 +192,8 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.batch_rows(index)
-        mask = self.sequences.mask[rows]
-        slots = self.pad_to or int(mask.sum(axis=1).max())
-        mask = mask[:, :slots]
+        slots = self._slots(rows)
+        mask = self.sequences.mask[rows, :slots]
         indices = self.sequences.indices[rows, :slots]
         images = self.split.images[np.maximum(indices, 0)]
         images = np.where(mask[:, :, None, None], images, 0)
@@ -193,13 +206,17 @@ class SequenceBatches(keras.utils.PyDataset):
             inputs["anchor"] = anchors[..., None].astype("float32")
         return inputs, self.sequences.targets[rows][:, None]
 
+    def served_rows(self):
+        """Indices `(n,)` into `sequences`, in the order the batches serve them."""
+        return np.concatenate([self.batch_rows(i) for i in range(len(self))])
+
     def served_targets(self):
-        """Targets `(n,)` in the order the batches serve them (unshuffled)."""
-        return self.sequences.targets[self.order]
+        """Targets `(n,)` in the order the batches serve them."""
+        return self.sequences.targets[self.served_rows()]
 
     def served_lengths(self):
-        """Lengths `(n,)` in the order the batches serve them (unshuffled)."""
-        return self.sequences.lengths[self.order]
+        """Lengths `(n,)` in the order the batches serve them."""
+        return self.sequences.lengths[self.served_rows()]
 
     def on_epoch_end(self):
         if self.fresh:

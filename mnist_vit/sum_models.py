@@ -20,6 +20,7 @@ from mnist_vit.slots import FlattenSlots, FoldSlots, UnfoldSlots, ZeroPadding
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 MEAN_DIGIT = 4.5
+MEAN_SUM = MEAN_DIGIT * (MAX_LEN + 1) / 2  # mean sum of lengths uniform on 1..MAX_LEN
 
 
 def sequence_inputs(slots=None):
@@ -90,7 +91,9 @@ def build_sum_deepsets(
 ):
     """Deep Sets sum model: encoder, per-item MLP, masked sum, MLP.
 
-    Args are those of `build_sum_transformer` that apply.
+    The output bias starts at the mean sum of uniform lengths 1..10, as in
+    the fully-connected baseline. Args are those of `build_sum_transformer`
+    that apply.
     """
     inputs = sequence_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
@@ -100,7 +103,7 @@ def build_sum_deepsets(
     x = MaskedSum(name="sum")(x, inputs["mask"])
     x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
     x = layers.Dropout(dropout, name="rho_dropout")(x)
-    outputs = layers.Dense(1, name="rho_output")(x)
+    outputs = layers.Dense(1, bias_initializer=keras.initializers.Constant(MEAN_SUM), name="rho_output")(x)
     return keras.Model(inputs, outputs, name="sum_deepsets")
 
 

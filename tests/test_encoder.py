@@ -27,11 +27,11 @@ def test_bad_encoder_settings_raise():
 def test_augmentation_only_in_training():
     encoder = build_encoder(**{**TINY, "augment": True})
     images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
-    inference = [np.asarray(encoder(images, training=False)) for _ in range(2)]
+    inference = [keras.ops.convert_to_numpy(encoder(images, training=False)) for _ in range(2)]
     np.testing.assert_array_equal(inference[0], inference[1])
-    np.testing.assert_array_equal(np.asarray(encoder(images)), inference[0])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(encoder(images)), inference[0])
     augmented = encoder.get_layer("augment")(images, training=True)
-    assert not np.allclose(np.asarray(augmented), images / 255.0)
+    assert not np.allclose(keras.ops.convert_to_numpy(augmented), images / 255.0)
 
 
 def test_a_few_fit_steps_lower_the_loss():

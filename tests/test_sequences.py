@@ -65,7 +65,16 @@ def test_batches_gather_the_right_images(tiny_split):
         np.testing.assert_array_equal(targets[:, 0], seqs.targets[rows])
         served += len(rows)
     assert served == 50
-    np.testing.assert_array_equal(np.sort(batches.order), np.arange(50))
+    np.testing.assert_array_equal(np.sort(batches.served_rows()), np.arange(50))
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_first_two_batches_show_the_slot_axis_varies(tiny_split, fresh):
+    batches = SequenceBatches(tiny_split, "sum", 100, batch_size=8, fresh=fresh)
+    for _ in range(3):
+        slots = [batches[i][0]["mask"].shape[1] for i in range(len(batches))]
+        assert slots[0] == max(slots) and slots[1] == min(slots) < max(slots)
+        batches.on_epoch_end()
 
 
 def test_pad_to_gives_fixed_slots(tiny_split):

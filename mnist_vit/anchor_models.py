@@ -1,0 +1,111 @@
+"""Models for the anchor-in-sequence task.
+
+Every model takes the same inputs and gives the same output:
+    inputs["anchor"]: float32 `(batch, 28, 28, 1)`, raw pixels 0..255.
+    inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels 0..255.
+    inputs["mask"]: bool `(batch, slots)`, true on real slots.
+    output: float32 `(batch, 1)`, the probability that the anchor's digit
+        occurs among the real slots.
+
+The cross-attention model accepts any number of slots; the fully-connected
+baseline needs exactly `max_len`. One encoder (shared weights) embeds the
+anchor and every slot.
+"""
+
+import keras
+from keras import layers
+
+from mnist_vit.cross_attention import AnchorCrossAttention
+from mnist_vit.encoder import IMAGE_INPUT_SHAPE, build_encoder
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.slots import FlattenSlots, ZeroPadding
+from mnist_vit.sum_models import encode_slots, sequence_inputs
+from mnist_vit.transformer_block import TransformerEncoderBlock
+
+ATTENTION_LAYER = "cross_attention"
+
+
+def anchor_inputs():
+    """The `"anchor"`, `"sequence"` and `"mask"` inputs (any slot count)."""
+    return {"anchor": keras.Input(IMAGE_INPUT_SHAPE, name="anchor"), **sequence_inputs()}
+
+
+def build_anchor_transformer(
+    embed_dim=64,
+    filters=(16, 32),
+    kernel_size=5,
+    encoder_dropout=0.1,
+    augment=True,
+    num_blocks=0,
+    num_heads=4,
+    ff_dim=128,
+    dropout=0.1,
+    head_units=64,
+):
+    """Cross-attention detector: encoder, optional self-attention blocks, anchor-to-sequence attention, head.
+
+    The head sees the anchor embedding `a`, the attended sequence embedding
+    `v` and `a * v`, and outputs a probability.
+
+    Args are those of `build_sum_transformer`; `num_blocks` counts the
+    self-attention blocks over the sequence before the cross-attention
+    (0 by default).
+    """
+    inputs = anchor_inputs()
+    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    anchor = encoder(inputs["anchor"])
+    sequence = encode_slots(encoder, inputs["sequence"])
+    for i in range(num_blocks):
+        sequence = TransformerEncoderBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(
+            sequence, padding_mask=inputs["mask"]
+        )
+    attended, _ = AnchorCrossAttention(num_heads, dropout, name=ATTENTION_LAYER)(
+        anchor, sequence, padding_mask=inputs["mask"]
+    )
+    product = layers.Multiply(name="product")([anchor, attended])
+    x = layers.Concatenate(name="compare")([anchor, attended, product])
+    x = layers.Dense(head_units, activation="relu", name="head_hidden")(x)
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return keras.Model(inputs, outputs, name="anchor_transformer")
+
+
+def attention_weights_model(model):
+    """A model sharing `model`'s layers that outputs the cross-attention weights.
+
+    Args:
+        model: a model from `build_anchor_transformer` (trained or loaded).
+
+    Returns:
+        A `keras.Model` with the same inputs, outputting float `(batch, slots)`:
+        the anchor's attention weight on each slot, averaged over heads.
+    """
+    _, weights = model.get_layer(ATTENTION_LAYER).output
+    return keras.Model(model.inputs, weights, name="anchor_attention_weights")
+
+
+def build_anchor_fc(
+    embed_dim=64,
+    filters=(16, 32),
+    kernel_size=5,
+    encoder_dropout=0.1,
+    augment=True,
+    dropout=0.1,
+    head_units=64,
+    max_len=MAX_LEN,
+):
+    """Fully-connected baseline: anchor and `max_len` slot embeddings (padding zeroed), concatenated, dense layers."""
+    inputs = anchor_inputs()
+    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    anchor = encoder(inputs["anchor"])
+    sequence = encode_slots(encoder, inputs["sequence"])
+    sequence = ZeroPadding(name="zero_padding")(sequence, inputs["mask"])
+    x = layers.Concatenate(name="concat")([anchor, FlattenSlots(max_len, name="flatten_slots")(sequence)])
+    x = layers.Dense(2 * head_units, activation="relu", name="fc_hidden_0")(x)
+    x = layers.Dropout(dropout, name="fc_dropout")(x)
+    x = layers.Dense(head_units, activation="relu", name="fc_hidden_1")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return keras.Model(inputs, outputs, name="anchor_fc")
+
+
+ANCHOR_BUILDERS = {"transformer": build_anchor_transformer, "fc": build_anchor_fc}

@@ -1,0 +1,75 @@
+"""KerasTuner search space for the sequence tasks' Transformer models."""
+
+import keras_tuner
+
+from mnist_vit.sequence_training import build_and_compile, make_batches
+from mnist_vit.sequences import VALIDATION_SEED
+
+
+def search_space(hp):
+    """Maps `hp` to the Transformer's hyperparameters (defaults = the untuned model).
+
+    Returns:
+        dict of builder keyword arguments plus `learning_rate` and
+        `weight_decay`.
+    """
+    return {
+        "embed_dim": hp.Choice("embed_dim", [32, 64, 128], default=64),
+        "num_blocks": hp.Int("num_blocks", 1, 2, default=1),
+        "num_heads": hp.Choice("num_heads", [2, 4], default=4),
+        "ff_dim": hp.Choice("ff_dim", [64, 128, 256], default=128),
+        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1, default=0.1),
+        "learning_rate": hp.Float("learning_rate", 5e-4, 5e-3, sampling="log", default=2e-3),
+        "weight_decay": hp.Float("weight_decay", 1e-5, 1e-3, sampling="log", default=1e-4),
+    }
+
+
+class SequenceHyperModel(keras_tuner.HyperModel):
+    """The Transformer of a sequence task, for KerasTuner.
+
+    `build(hp)` only maps `hp` onto the plain builder (via `search_space`);
+    `fit` draws the training sequences and fixed validation sequences and
+    passes the tuner's `**kwargs` (epochs, callbacks) on to `model.fit`.
+
+    Args:
+        task: a `Task` from `mnist_vit.tasks.get_task`.
+        splits: dict of `Split` with "train" and "validation".
+        train_sequences: int. Fresh training sequences per epoch.
+        validation_sequences: int. Fixed validation sequences.
+        epochs: int. Epochs per trial (sets the learning-rate schedule).
+        batch_size: int.
+        seed: int. Seed of the training sequences.
+    """
+
+    def __init__(self, task, splits, train_sequences, validation_sequences, epochs, batch_size, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.task = task
+        self.splits = splits
+        self.train_sequences = train_sequences
+        self.validation_sequences = validation_sequences
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def hyperparameters(self, hp):
+        """The full hyperparameter dict a trial trains with."""
+        return {**search_space(hp), "batch_size": self.batch_size}
+
+    def _batches(self):
+        train = make_batches(
+            self.task, "transformer", self.splits["train"], self.train_sequences,
+            self.batch_size, self.seed, fresh=True,
+        )
+        validation = make_batches(
+            self.task, "transformer", self.splits["validation"], self.validation_sequences,
+            256, VALIDATION_SEED,
+        )
+        return train, validation
+
+    def build(self, hp):
+        steps = self.epochs * -(-self.train_sequences // self.batch_size)
+        return build_and_compile(self.task, "transformer", self.hyperparameters(hp), steps)
+
+    def fit(self, hp, model, *args, **kwargs):
+        train, validation = self._batches()
+        return model.fit(train, validation_data=validation, *args, **kwargs)

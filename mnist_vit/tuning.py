@@ -1,0 +1,53 @@
+"""KerasTuner tuners with one TensorBoard folder per trial on every backend."""
+
+import keras
+import keras_tuner
+
+TUNERS = {
+    "random": keras_tuner.RandomSearch,
+    "bayesian": keras_tuner.BayesianOptimization,
+    "hyperband": keras_tuner.Hyperband,
+}
+
+
+class PerTrialTensorBoard:
+    """Tuner mixin: TensorBoard logs of each trial in `<log_dir>/<trial_id>/execution<i>`.
+
+    KerasTuner does this itself, with the HParams dashboard, only on the
+    TensorFlow backend; elsewhere every trial would write into one folder.
+    """
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        if keras.backend.backend() == "tensorflow":
+            return super()._configure_tensorboard_dir(callbacks, trial, execution)
+        for callback in callbacks:
+            if isinstance(callback, keras.callbacks.TensorBoard):
+                callback.log_dir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
+
+
+def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, directory, project_name, seed=0):
+    """Builds a tuner of `kind` ("random", "bayesian" or "hyperband").
+
+    Running again with the same `directory` and `project_name` resumes the
+    search: completed trials are reloaded, not retrained.
+
+    Args:
+        objective, direction: validation metric name and "max" or "min".
+        max_trials: int. Trials for random and Bayesian search.
+        epochs: int. Hyperband's `max_epochs` (other tuners take epochs from
+            `search`).
+    """
+    if kind not in TUNERS:
+        raise ValueError(f"Unknown tuner {kind!r}; expected one of {tuple(TUNERS)}")
+    cls = type(f"Logged{TUNERS[kind].__name__}", (PerTrialTensorBoard, TUNERS[kind]), {})
+    common = dict(
+        hypermodel=hypermodel,
+        objective=keras_tuner.Objective(objective, direction),
+        directory=directory,
+        project_name=project_name,
+        seed=seed,
+        overwrite=False,
+    )
+    if kind == "hyperband":
+        return cls(max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+    return cls(max_trials=max_trials, **common)

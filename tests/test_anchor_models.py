@@ -1,0 +1,88 @@
+import keras
+import numpy as np
+import pytest
+
+from conftest import digit_split
+from fresh_process import predict_in_fresh_process
+from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
+from mnist_vit.anchor_models import attention_weights_model, build_anchor_fc, build_anchor_transformer
+from mnist_vit.sequence_training import evaluate_sequence_model, train_sequence_model
+from mnist_vit.tasks import get_task
+
+LENGTHS = [1, 4, 10]
+
+
+def tiny_models():
+    return {"transformer": build_anchor_transformer(**TINY_ATTENTION), "fc": build_anchor_fc(**TINY)}
+
+
+@pytest.mark.parametrize("name", ["transformer", "fc"])
+def test_output_is_a_probability_per_sequence(name):
+    p = tiny_models()[name].predict(random_inputs(LENGTHS, anchor=True), verbose=0)
+    assert p.shape == (3, 1) and np.all((p > 0) & (p < 1))
+
+
+@pytest.mark.parametrize("name", ["transformer", "fc"])
+def test_padding_content_does_not_change_predictions(name):
+    model = tiny_models()[name]
+    inputs = random_inputs(LENGTHS, anchor=True)
+    clean = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(model.predict(with_noisy_padding(inputs), verbose=0), clean, atol=1e-5)
+
+
+def test_extra_padded_slots_do_not_change_predictions():
+    model = build_anchor_transformer(**TINY_ATTENTION)
+    inputs = random_inputs(LENGTHS, anchor=True)
+    clean = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(model.predict(with_extra_slots(inputs), verbose=0), clean, atol=1e-5)
+
+
+def test_attention_weights_sum_to_one_on_real_slots_and_zero_on_padding():
+    model = build_anchor_transformer(**TINY_ATTENTION)
+    inputs = with_noisy_padding(random_inputs(LENGTHS, anchor=True))
+    weights = attention_weights_model(model).predict(inputs, verbose=0)
+    assert weights.shape == (3, 10)
+    np.testing.assert_allclose(np.where(inputs["mask"], weights, 0).sum(axis=1), 1.0, rtol=1e-5)
+    assert np.all(weights[~inputs["mask"]] == 0)
+    np.testing.assert_allclose(weights[0, 0], 1.0, rtol=1e-6)
+
+
+def test_fc_rejects_wrong_slot_count():
+    with pytest.raises(ValueError, match="exactly 10 slots.*got 12"):
+        build_anchor_fc(**TINY).predict(random_inputs([3, 12], slots=12, anchor=True), verbose=0)
+
+
+@pytest.mark.parametrize("name", ["transformer", "fc"])
+def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
+    model = tiny_models()[name]
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    inputs = random_inputs(LENGTHS, anchor=True)
+    expected = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(predict_in_fresh_process(path, inputs, tmp_path), expected, atol=1e-6)
+
+
+def test_attention_model_of_a_loaded_model(tmp_path):
+    model = build_anchor_transformer(**TINY_ATTENTION)
+    model.save(tmp_path / "a.keras")
+    loaded = keras.saving.load_model(tmp_path / "a.keras")
+    inputs = random_inputs(LENGTHS, anchor=True)
+    np.testing.assert_allclose(
+        attention_weights_model(loaded).predict(inputs, verbose=0),
+        attention_weights_model(model).predict(inputs, verbose=0),
+        atol=1e-6,
+    )
+
+
+def test_short_fit_beats_majority_class(tmp_path):
+    task = get_task("anchor")
+    splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
+    hyperparameters = dict(TINY_ATTENTION, num_blocks=0, learning_rate=3e-3, weight_decay=1e-4, batch_size=32)
+    model, _ = train_sequence_model(
+        task, "transformer", hyperparameters, splits, str(tmp_path / "run"),
+        epochs=10, train_sequences=1024, validation_sequences=128, verbose=0,
+    )
+    metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400)
+    majority = max(metrics["positive_rate"], 1 - metrics["positive_rate"])
+    assert metrics["accuracy"] > majority + 0.1
+    assert metrics["auc"] > 0.75

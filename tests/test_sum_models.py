@@ -1,0 +1,94 @@
+import keras
+import numpy as np
+import pytest
+
+from conftest import digit_split
+from fresh_process import predict_in_fresh_process
+from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
+from mnist_vit.sequence_training import evaluate_sequence_model, make_batches, train_sequence_model
+from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
+from mnist_vit.tasks import get_task
+
+LENGTHS = [1, 4, 10]
+
+
+def tiny_models():
+    return {
+        "transformer": build_sum_transformer(**TINY_ATTENTION),
+        "deepsets": build_sum_deepsets(**TINY),
+        "fc": build_sum_fc(**TINY),
+    }
+
+
+@pytest.mark.parametrize("name", ["transformer", "deepsets", "fc"])
+def test_output_shape(name):
+    model = tiny_models()[name]
+    assert model.predict(random_inputs(LENGTHS), verbose=0).shape == (3, 1)
+
+
+@pytest.mark.parametrize("name", ["transformer", "deepsets", "fc"])
+def test_padding_content_does_not_change_predictions(name):
+    model = tiny_models()[name]
+    inputs = random_inputs(LENGTHS)
+    clean = model.predict(inputs, verbose=0)
+    noisy = model.predict(with_noisy_padding(inputs), verbose=0)
+    np.testing.assert_allclose(noisy, clean, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["transformer", "deepsets"])
+def test_extra_padded_slots_do_not_change_predictions(name):
+    model = tiny_models()[name]
+    inputs = random_inputs(LENGTHS)
+    clean = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(model.predict(with_extra_slots(inputs), verbose=0), clean, atol=1e-5)
+
+
+def test_untrained_transformer_predicts_mean_digit_per_image():
+    model = build_sum_transformer(**TINY_ATTENTION)
+    for layer in ("slot_value",):
+        kernel, bias = model.get_layer(layer).get_weights()
+        model.get_layer(layer).set_weights([np.zeros_like(kernel), bias])
+    predictions = model.predict(random_inputs(LENGTHS), verbose=0)[:, 0]
+    np.testing.assert_allclose(predictions, 4.5 * np.array(LENGTHS), rtol=1e-5)
+
+
+def test_fc_rejects_wrong_slot_count():
+    model = build_sum_fc(**TINY)
+    with pytest.raises(ValueError, match="exactly 10 slots.*got 7"):
+        model.predict(random_inputs([3, 7], slots=7), verbose=0)
+
+
+@pytest.mark.parametrize("name", ["transformer", "fc"])
+def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
+    model = tiny_models()[name]
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    inputs = random_inputs(LENGTHS)
+    expected = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(predict_in_fresh_process(path, inputs, tmp_path), expected, atol=1e-6)
+
+
+def test_short_fit_beats_constant_predictor(tmp_path):
+    task = get_task("sum")
+    splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
+    hyperparameters = dict(TINY_ATTENTION, learning_rate=3e-3, weight_decay=1e-4, batch_size=32)
+    model, _ = train_sequence_model(
+        task, "transformer", hyperparameters, splits, str(tmp_path / "run"),
+        epochs=6, train_sequences=512, validation_sequences=128, verbose=0,
+    )
+    metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400, lengths=(1, 2))
+    # Short sequences keep it fast; the model still has to read every digit.
+    targets = make_batches(task, "transformer", splits["validation"], 400, 256, 2, lengths=(1, 2)).served_targets()
+    _, counts = np.unique(targets, return_counts=True)
+    constant_accuracy = counts.max() / len(targets)
+    assert metrics["exact_accuracy"] > constant_accuracy + 0.2
+    assert (tmp_path / "run" / "best.keras").exists()
+    assert (tmp_path / "run" / "history.csv").exists()
+
+
+def test_exact_accuracy_metric():
+    from mnist_vit.metrics import ExactAccuracy
+
+    metric = ExactAccuracy()
+    metric.update_state(np.array([[3.0], [5.0], [7.0]]), np.array([[3.4], [5.6], [6.5]]))
+    assert float(keras.ops.convert_to_numpy(metric.result())) == pytest.approx(1 / 3)
