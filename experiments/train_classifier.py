@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--epochs", type=positive_int, default=12)
+    parser.add_argument("--epochs", type=positive_int, default=15)
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--learning-rate", type=positive_float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
