@@ -14,7 +14,6 @@ training runs are kept.
     python experiments/run_tuner.py --task sum --data ../shared/data/mnist.npz
 """
 
-import argparse
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ import time
 import keras
 import numpy as np
 
-from mnist_vit.cli_errors import positive_int, run_main
+from mnist_vit.cli_errors import ArgumentParser, check_writable, positive_int, run_main
 from mnist_vit.data import load_splits
 from mnist_vit.hypermodels import SequenceHyperModel
 from mnist_vit.results import atomic_write_json, run_metadata
@@ -44,16 +43,13 @@ PRESETS = {
     "cpu": dict(trials=3, search_epochs=2, epochs=30, train_sequences=16000, seeds=1, batch_size=64),
     "large": dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64),
 }
-VALIDATION_SEQUENCES = 2000
-TEST_SEQUENCES = 10000
 LONG_LENGTHS = range(1, 51)
-SEQUENCES_PER_LONG_LENGTH = 200
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="sum", help="sum or anchor")
-    parser.add_argument("--tuner", default="random", help=f"one of {', '.join(TUNERS)}")
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="sum", choices=("sum", "anchor"))
+    parser.add_argument("--tuner", default="random", choices=sorted(TUNERS))
     parser.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")
@@ -61,8 +57,20 @@ def parse_args(argv=None):
     parser.add_argument("--train-sequences", type=positive_int, help="fresh training sequences per epoch")
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
     parser.add_argument("--batch-size", type=positive_int)
+    parser.add_argument(
+        "--validation-sequences", type=positive_int, default=2000, help="fixed validation sequences"
+    )
+    parser.add_argument(
+        "--test-sequences",
+        type=positive_int,
+        default=10000,
+        help="fixed test sequences of lengths 1..10 (lengths 1..50 get 1/50 of this each)",
+    )
+    parser.add_argument("--search-only", action="store_true", help="stop after the search")
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--out", help="folder for tuner state, checkpoints and TensorBoard logs (default runs/<task>)")
+    parser.add_argument(
+        "--out", help="folder for tuner state, checkpoints and TensorBoard logs (default runs/<task>)"
+    )
     parser.add_argument("--results", help="results file (default experiments/results/<task>.json)")
     parser.add_argument("--figures", default=os.path.join(ROOT, "figures"), help="folder for figures")
     args = parser.parse_args(argv)
@@ -74,26 +82,25 @@ def parse_args(argv=None):
     return args
 
 
-def check_writable(folder):
-    """Creates `folder` if needed; raises OSError naming it when it cannot be written."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write-test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
-    except OSError as error:
-        raise OSError(f"output folder {folder} is not writable ({error.strerror})") from None
+def is_worker():
+    """True in a distributed-tuning worker (KERASTUNER_TUNER_ID set, not "chief")."""
+    return os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief"
 
 
 def search(task, args, splits):
     """Runs (or resumes) the search; returns the best hyperparameters and the best trials."""
     hypermodel = SequenceHyperModel(
-        task, splits, args.train_sequences, VALIDATION_SEQUENCES, args.search_epochs, args.batch_size
+        task, splits, args.train_sequences, args.validation_sequences, args.search_epochs, args.batch_size
     )
     tuner = make_tuner(
-        args.tuner, hypermodel, task.monitor, task.mode, args.trials, args.search_epochs,
-        directory=args.out, project_name=f"search_{args.tuner}",
+        args.tuner,
+        hypermodel,
+        task.monitor,
+        task.mode,
+        args.trials,
+        args.search_epochs,
+        directory=args.out,
+        project_name=f"search_{args.tuner}",
     )
     tuner.search_space_summary()
     tuner.search(
@@ -101,6 +108,8 @@ def search(task, args, splits):
         callbacks=[keras.callbacks.TensorBoard(os.path.join(args.out, "logs", "search"))],
         verbose=2,
     )
+    if is_worker():
+        return None, None
     trials = tuner.oracle.get_best_trials(num_trials=args.trials)
     for trial in trials:
         print(f"trial {trial.trial_id}: {task.monitor}={trial.score:.4f} {trial.hyperparameters.values}")
@@ -123,26 +132,40 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     print(f"training {model_name}, seed {seed}, {args.epochs} epochs")
     start = time.time()
     model, _ = train_sequence_model(
-        task, model_name, hyperparameters, splits, os.path.join(run_dir, "train"),
-        args.epochs, args.train_sequences, VALIDATION_SEQUENCES, seed=seed,
+        task,
+        model_name,
+        hyperparameters,
+        splits,
+        os.path.join(run_dir, "train"),
+        args.epochs,
+        args.train_sequences,
+        args.validation_sequences,
+        seed=seed,
     )
     seconds = time.time() - start
-    metrics = evaluate_sequence_model(task, model_name, model, splits["test"], TEST_SEQUENCES)
+    metrics = evaluate_sequence_model(task, model_name, model, splits["test"], args.test_sequences)
     if task.name == "sum" and model_name not in task.fixed_slot_models:
-        metrics["exact_accuracy_by_long_length"] = long_length_accuracy(task, model_name, model, splits["test"])
+        metrics["exact_accuracy_by_long_length"] = long_length_accuracy(
+            task, model_name, model, splits["test"], max(1, args.test_sequences // len(LONG_LENGTHS))
+        )
     metrics["train_seconds"] = round(seconds, 1)
     atomic_write_json(done, metrics)
     print(f"{model_name} seed {seed}: test {task.headline} {metrics[task.headline]:.4f} ({seconds:.0f}s)")
     return metrics
 
 
-def long_length_accuracy(task, model_name, model, split):
-    """Exact accuracy at each length 1..50 (trained on 1..10), on fixed test sequences."""
+def long_length_accuracy(task, model_name, model, split, per_length):
+    """Exact accuracy at each length 1..50 (trained on 1..10), on `per_length` fixed test sequences each."""
     accuracy = {}
     for length in LONG_LENGTHS:
         metrics = evaluate_sequence_model(
-            task, model_name, model, split, SEQUENCES_PER_LONG_LENGTH,
-            lengths=(length, length), seed=1000 + length,
+            task,
+            model_name,
+            model,
+            split,
+            per_length,
+            lengths=(length, length),
+            seed=1000 + length,
         )
         accuracy[str(length)] = metrics["exact_accuracy"]
     return accuracy
@@ -164,17 +187,23 @@ def summarize(per_seed):
 def main(argv=None):
     args = parse_args(argv)
     task = get_task(args.task)
-    if args.tuner not in TUNERS:
-        raise ValueError(f"Unknown tuner {args.tuner!r}; expected one of {tuple(TUNERS)}")
     for folder in (args.out, os.path.dirname(os.path.abspath(args.results)), args.figures):
         check_writable(folder)
     splits = load_splits(args.data)
-    print(f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, seeds: 0..{args.seeds - 1}")
+    print(
+        f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, "
+        f"seeds: 0..{args.seeds - 1}"
+    )
     print(f"TensorBoard: tensorboard --logdir {args.out}/logs")
     start = time.time()
 
     hyperparameters, best_trials = search(task, args, splits)
+    if hyperparameters is None:
+        print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: search finished")
+        return 0
     print(f"best hyperparameters: {hyperparameters}")
+    if args.search_only:
+        return 0
     models = {}
     for model_name in task.builders:
         per_seed = [
@@ -195,10 +224,15 @@ def main(argv=None):
         **run_metadata(),
         "wall_seconds": round(time.time() - start, 1),
         "settings": {
-            "preset": args.preset, "tuner": args.tuner, "trials": args.trials,
-            "search_epochs": args.search_epochs, "epochs": args.epochs, "seeds": args.seeds,
-            "max_len": MAX_LEN, "validation_sequences": VALIDATION_SEQUENCES,
-            "test_sequences": TEST_SEQUENCES,
+            "preset": args.preset,
+            "tuner": args.tuner,
+            "trials": args.trials,
+            "search_epochs": args.search_epochs,
+            "epochs": args.epochs,
+            "seeds": args.seeds,
+            "max_len": MAX_LEN,
+            "validation_sequences": args.validation_sequences,
+            "test_sequences": args.test_sequences,
         },
         "search": {"objective": task.monitor, "best_trials": best_trials},
         "models": models,

@@ -7,13 +7,18 @@ writes `experiments/results/classification.json`.
     python experiments/train_classifier.py --data ../shared/data/mnist.npz
 """
 
-import argparse
 import os
 import time
 
 import keras
 
-from mnist_vit.cli_errors import positive_float, positive_int, run_main
+from mnist_vit.cli_errors import (
+    ArgumentParser,
+    check_writable,
+    positive_float,
+    positive_int,
+    run_main,
+)
 from mnist_vit.data import load_splits
 from mnist_vit.encoder import build_classifier
 from mnist_vit.results import atomic_write_json, run_metadata
@@ -23,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument("--epochs", type=positive_int, default=15)
     parser.add_argument("--batch-size", type=positive_int, default=128)
@@ -43,9 +48,10 @@ def as_images(split):
 def main(argv=None):
     args = parse_args(argv)
     print(f"backend: {keras.backend.backend()}, seed: {args.seed}")
+    for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
+        check_writable(folder)
     splits = load_splits(args.data)
     keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
 
     model = build_classifier()
     steps = args.epochs * -(-len(splits["train"]) // args.batch_size)
@@ -70,7 +76,9 @@ def main(argv=None):
     test_loss, test_accuracy = best.evaluate(
         as_images(splits["test"]), splits["test"].labels, batch_size=512, verbose=0
     )
-    best_epoch = max(range(len(history.history["val_accuracy"])), key=history.history["val_accuracy"].__getitem__)
+    best_epoch = max(
+        range(len(history.history["val_accuracy"])), key=history.history["val_accuracy"].__getitem__
+    )
     results = {
         "task": "classification",
         **run_metadata(),

@@ -94,7 +94,10 @@ def build_anchor_fc(
     head_units=64,
     max_len=MAX_LEN,
 ):
-    """Fully-connected baseline: anchor and `max_len` slot embeddings (padding zeroed), concatenated, dense layers."""
+    """Fully-connected baseline: anchor and `max_len` slot embeddings, concatenated, dense layers.
+
+    Padded slots are zeroed. Needs exactly `max_len` slots.
+    """
     inputs = anchor_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
     anchor = encoder(inputs["anchor"])

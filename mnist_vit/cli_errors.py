@@ -1,9 +1,22 @@
-"""Turning user errors into one readable line and exit code 2."""
+"""Command-line plumbing: user errors become one readable line and exit code 2."""
 
 import argparse
+import os
 import sys
 
 from mnist_vit.data import MnistDataError
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for, reported as one line."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """`argparse.ArgumentParser` whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
 
 
 def positive_int(text):
@@ -11,7 +24,7 @@ def positive_int(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
@@ -22,16 +35,28 @@ def positive_float(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value
 
 
+def check_writable(folder):
+    """Creates `folder` if needed; raises UsageError naming it when it cannot be written."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, ".write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as error:
+        raise UsageError(f"output folder {folder} is not writable ({error.strerror})") from None
+
+
 def run_main(main):
-    """Runs `main()`; a data or value error becomes `error: ...` and exit 2."""
+    """Runs `main()`; a usage or data error becomes `error: ...` on stderr and exit code 2."""
     try:
         return main()
-    except (MnistDataError, ValueError, OSError) as error:
+    except (UsageError, MnistDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -33,18 +33,14 @@ class AnchorCrossAttention(keras.layers.Layer):
     def __init__(self, num_heads, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         if num_heads < 1 or not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"Need num_heads >= 1 and 0 <= dropout < 1, got {num_heads} and {dropout}"
-            )
+            raise ValueError(f"Need num_heads >= 1 and 0 <= dropout < 1, got {num_heads} and {dropout}")
         self.num_heads = num_heads
         self.dropout = dropout
 
     def build(self, anchor_shape, sequence_shape, padding_mask_shape=None):
         dim = sequence_shape[-1]
         if dim % self.num_heads:
-            raise ValueError(
-                f"The embedding size ({dim}) must be divisible by num_heads ({self.num_heads})"
-            )
+            raise ValueError(f"The embedding size ({dim}) must be divisible by num_heads ({self.num_heads})")
         self.query_norm = layers.LayerNormalization(name="query_norm")
         self.sequence_norm = layers.LayerNormalization(name="sequence_norm")
         self.attention = layers.MultiHeadAttention(

@@ -65,13 +65,11 @@ def _check_pair(path, images, labels, name):
         )
     if len(labels) != len(images):
         raise MnistDataError(
-            f"{path}: x_{name} has {len(images)} images but y_{name} has "
-            f"{len(labels)} labels"
+            f"{path}: x_{name} has {len(images)} images but y_{name} has {len(labels)} labels"
         )
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise MnistDataError(
-            f"{path}: y_{name} holds labels outside 0..9 "
-            f"(min {labels.min()}, max {labels.max()})"
+            f"{path}: y_{name} holds labels outside 0..9 (min {labels.min()}, max {labels.max()})"
         )
     return images, labels.astype(np.uint8)
 
@@ -90,11 +88,7 @@ def read_npz(path):
         raise MnistDataError(f"{path}: MNIST file not found")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [
-                key
-                for key in ("x_train", "y_train", "x_test", "y_test")
-                if key not in archive.files
-            ]
+            missing = [key for key in ("x_train", "y_train", "x_test", "y_test") if key not in archive.files]
             if missing:
                 raise MnistDataError(
                     f"{path}: missing array(s) {', '.join(missing)}; expected "
@@ -104,9 +98,7 @@ def read_npz(path):
     except MnistDataError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise MnistDataError(
-            f"{path}: not a readable .npz file ({type(error).__name__}: {error})"
-        ) from None
+        raise MnistDataError(f"{path}: not a readable .npz file ({type(error).__name__}: {error})") from None
     train = _check_pair(path, arrays["x_train"], arrays["y_train"], "train")
     test = _check_pair(path, arrays["x_test"], arrays["y_test"], "test")
     return train, test
@@ -143,9 +135,7 @@ def load_splits(path=None, validation_size=VALIDATION_SIZE):
     """
     (x_train, y_train), (x_test, y_test) = load_mnist(path)
     if not 0 < validation_size < len(y_train):
-        raise ValueError(
-            f"validation_size must be in 1..{len(y_train) - 1}, got {validation_size}"
-        )
+        raise ValueError(f"validation_size must be in 1..{len(y_train) - 1}, got {validation_size}")
     cut = len(y_train) - validation_size
     return {
         "train": Split(x_train[:cut], y_train[:cut]),

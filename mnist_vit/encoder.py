@@ -38,17 +38,13 @@ def build_encoder(
         pixel values 0..255 to float32 `(batch, embed_dim)`.
     """
     if embed_dim < 1 or not filters or min(filters) < 1:
-        raise ValueError(
-            f"embed_dim and filters must be positive, got {embed_dim} and {filters}"
-        )
+        raise ValueError(f"embed_dim and filters must be positive, got {embed_dim} and {filters}")
     inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
     if augment:
         x = DigitAugmentation(name="augment")(x)
     for i, channels in enumerate(filters):
-        x = layers.Conv2D(
-            channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
-        )(x)
+        x = layers.Conv2D(channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}")(x)
         x = layers.BatchNormalization(name=f"bn_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)

@@ -78,6 +78,4 @@ def anchor_metrics(probabilities, labels, lengths):
 
 def _by_length(correct, lengths):
     lengths = np.asarray(lengths)
-    return {
-        str(length): float(correct[lengths == length].mean()) for length in np.unique(lengths)
-    }
+    return {str(length): float(correct[lengths == length].mean()) for length in np.unique(lengths)}

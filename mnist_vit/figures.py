@@ -6,10 +6,10 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from mnist_vit.sequences import MAX_LEN, TEST_SEED  # noqa: E402
+from mnist_vit.sequences import MAX_LEN, TEST_SEED
 
 MODEL_LABELS = {"transformer": "Transformer", "fc": "fully connected", "deepsets": "Deep Sets"}
 
@@ -31,14 +31,14 @@ def _save(fig, folder, name):
 def plot_histories(histories, metric, title, folder, name):
     """Loss and `metric` over epochs, train (dashed) and validation (solid), one colour per model."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for (model_name, history), color in zip(histories.items(), plt.cm.tab10.colors):
+    for (model_name, history), color in zip(histories.items(), plt.cm.tab10.colors, strict=False):
         epochs = history["epoch"] + 1
         label = MODEL_LABELS.get(model_name, model_name)
-        for ax, key in zip(axes, ("loss", metric)):
+        for ax, key in zip(axes, ("loss", metric), strict=True):
             ax.plot(epochs, history[key], "--", color=color, alpha=0.7, label=f"{label} train")
             ax.plot(epochs, history[f"val_{key}"], "-", color=color, label=f"{label} validation")
     axes[0].set_yscale("log")
-    for ax, key in zip(axes, ("loss", metric)):
+    for ax, key in zip(axes, ("loss", metric), strict=True):
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
@@ -52,8 +52,13 @@ def plot_by_length(curves, ylabel, title, folder, name):
     fig, ax = plt.subplots(figsize=(8, 4))
     for model_name, by_length in curves.items():
         lengths = sorted(int(k) for k in by_length)
-        ax.plot(lengths, [by_length[str(n)] for n in lengths], "o-", ms=3,
-                label=MODEL_LABELS.get(model_name, model_name))
+        ax.plot(
+            lengths,
+            [by_length[str(n)] for n in lengths],
+            "o-",
+            ms=3,
+            label=MODEL_LABELS.get(model_name, model_name),
+        )
     ax.axvspan(0.5, MAX_LEN + 0.5, color="grey", alpha=0.15, label=f"trained lengths 1..{MAX_LEN}")
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
@@ -81,44 +86,67 @@ def plot_sum_examples(model, split, folder, name, count=6, seed=TEST_SEED):
         ok = round(float(predictions[row])) == targets[row, 0]
         axes[row, 0].set_title(
             f"pred {predictions[row]:.2f}, true {targets[row, 0]:.0f}",
-            loc="left", fontsize=8, color="green" if ok else "red",
+            loc="left",
+            fontsize=8,
+            color="green" if ok else "red",
         )
     fig.suptitle("Sum task: test sequences, Transformer prediction vs truth")
     return _save(fig, folder, name)
 
 
 def plot_attention(model, split, folder, name, count=6, seed=TEST_SEED):
-    """Anchor and sequence with the cross-attention weight of each image drawn under it."""
+    """Anchor and sequence with the cross-attention weight of each image drawn under it.
+
+    Shows `count` fixed test examples, half with the anchor's digit present.
+    The weights come from the trained model itself (`attention_weights_model`).
+    """
+    from matplotlib.patches import Rectangle
+
     from mnist_vit.anchor_models import attention_weights_model
     from mnist_vit.sequences import SequenceBatches
 
-    batches = SequenceBatches(split, "anchor", count, batch_size=count, seed=seed, pad_to=MAX_LEN)
+    batches = SequenceBatches(split, "anchor", 10 * count, batch_size=10 * count, seed=seed, pad_to=MAX_LEN)
     inputs, targets = batches[0]
+    positives = np.flatnonzero(targets[:, 0] == 1)[: count // 2]
+    negatives = np.flatnonzero(targets[:, 0] == 0)[: count - len(positives)]
+    rows = np.sort(np.concatenate([positives, negatives]))
+    inputs = {key: value[rows] for key, value in inputs.items()}
+    targets = targets[rows]
     probabilities = model.predict(inputs, verbose=0)[:, 0]
     weights = attention_weights_model(model).predict(inputs, verbose=0)
-    fig, axes = plt.subplots(2 * count, MAX_LEN + 1, figsize=((MAX_LEN + 1) * 0.9, count * 1.6),
-                             gridspec_kw={"height_ratios": [3, 1] * count})
-    for row in range(count):
-        image_axes, bar_axes = axes[2 * row], axes[2 * row + 1]
-        image_axes[0].imshow(inputs["anchor"][row, :, :, 0], cmap="gray")
-        image_axes[0].set_title(
-            f"anchor: p={probabilities[row]:.2f}, truth {'in' if targets[row, 0] else 'not in'}",
-            loc="left", fontsize=8,
-        )
-        for slot in range(MAX_LEN + 1):
-            image_axes[slot].set_xticks([])
-            image_axes[slot].set_yticks([])
-            bar_axes[slot].axis("off")
+    fig, axes = plt.subplots(len(rows), MAX_LEN + 1, figsize=((MAX_LEN + 1) * 0.95, len(rows) * 1.45))
+    for row, row_axes in enumerate(axes):
+        for ax in row_axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        anchor_ax = row_axes[0]
+        anchor_ax.imshow(inputs["anchor"][row, :, :, 0], cmap="gray")
+        for spine in anchor_ax.spines.values():
+            spine.set_edgecolor("tab:blue")
+            spine.set_linewidth(3)
+        truth = "present" if targets[row, 0] else "absent"
+        anchor_ax.set_xlabel(f"p={probabilities[row]:.2f}\n({truth})", fontsize=8)
         for slot in range(MAX_LEN):
-            if inputs["mask"][row, slot]:
-                image_axes[slot + 1].imshow(inputs["sequence"][row, slot, :, :, 0], cmap="gray")
-                bar_axes[slot + 1].barh([0], [weights[row, slot]], color="tab:orange")
-                bar_axes[slot + 1].set_xlim(0, 1)
-                bar_axes[slot + 1].text(0.5, -1.2, f"{weights[row, slot]:.2f}", ha="center", fontsize=7,
-                                        transform=bar_axes[slot + 1].transData)
-            else:
-                image_axes[slot + 1].axis("off")
-    fig.suptitle("Anchor task: cross-attention weight of the anchor on each sequence image")
+            ax = row_axes[slot + 1]
+            if not inputs["mask"][row, slot]:
+                ax.axis("off")
+                continue
+            ax.imshow(inputs["sequence"][row, slot, :, :, 0], cmap="gray")
+            ax.add_patch(
+                Rectangle(
+                    (0, -0.14),
+                    weights[row, slot],
+                    0.09,
+                    transform=ax.transAxes,
+                    color="tab:orange",
+                    clip_on=False,
+                )
+            )
+            ax.set_xlabel(f"{weights[row, slot]:.2f}", fontsize=8, labelpad=9)
+    fig.suptitle(
+        "Anchor task (blue frame: anchor): cross-attention weight on each sequence image (orange bar)"
+    )
+    fig.tight_layout()
     return _save(fig, folder, name)
 
 
@@ -134,18 +162,39 @@ def write_task_figures(task_name, results, run_root, folder, test_split):
     }
     written = []
     metric = "exact_accuracy" if task_name == "sum" else "accuracy"
-    written.append(plot_histories(histories, metric, f"{task_name} task: training curves (seed 0)",
-                                  folder, f"{task_name}_training.png"))
+    written.append(
+        plot_histories(
+            histories,
+            metric,
+            f"{task_name} task: training curves (seed 0)",
+            folder,
+            f"{task_name}_training.png",
+        )
+    )
     if task_name == "sum":
-        curves = {name: m["test"].get("exact_accuracy_by_long_length", m["test"]["exact_accuracy_by_length"])
-                  for name, m in models.items()}
-        written.append(plot_by_length(curves, "exact accuracy", "Sum task: exact accuracy by length (test)",
-                                      folder, "sum_by_length.png"))
+        curves = {
+            name: m["test"].get("exact_accuracy_by_long_length", m["test"]["exact_accuracy_by_length"])
+            for name, m in models.items()
+        }
+        written.append(
+            plot_by_length(
+                curves,
+                "exact accuracy",
+                "Sum task: exact accuracy by length (test)",
+                folder,
+                "sum_by_length.png",
+            )
+        )
     else:
         curves = {name: m["test"]["accuracy_by_length"] for name, m in models.items()}
-        written.append(plot_by_length(curves, "accuracy", "Anchor task: accuracy by length (test)",
-                                      folder, "anchor_by_length.png"))
-    best = keras.saving.load_model(os.path.join(run_root, "final", "transformer", "seed_0", "train", "best.keras"))
+        written.append(
+            plot_by_length(
+                curves, "accuracy", "Anchor task: accuracy by length (test)", folder, "anchor_by_length.png"
+            )
+        )
+    best = keras.saving.load_model(
+        os.path.join(run_root, "final", "transformer", "seed_0", "train", "best.keras")
+    )
     if task_name == "sum":
         written.append(plot_sum_examples(best, test_split, folder, "sum_examples.png"))
     else:

@@ -41,7 +41,9 @@ class SequenceHyperModel(keras_tuner.HyperModel):
         seed: int. Seed of the training sequences.
     """
 
-    def __init__(self, task, splits, train_sequences, validation_sequences, epochs, batch_size, seed=0, **kwargs):
+    def __init__(
+        self, task, splits, train_sequences, validation_sequences, epochs, batch_size, seed=0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.task = task
         self.splits = splits
@@ -57,12 +59,21 @@ class SequenceHyperModel(keras_tuner.HyperModel):
 
     def _batches(self):
         train = make_batches(
-            self.task, "transformer", self.splits["train"], self.train_sequences,
-            self.batch_size, self.seed, fresh=True,
+            self.task,
+            "transformer",
+            self.splits["train"],
+            self.train_sequences,
+            self.batch_size,
+            self.seed,
+            fresh=True,
         )
         validation = make_batches(
-            self.task, "transformer", self.splits["validation"], self.validation_sequences,
-            256, VALIDATION_SEED,
+            self.task,
+            "transformer",
+            self.splits["validation"],
+            self.validation_sequences,
+            256,
+            VALIDATION_SEED,
         )
         return train, validation
 
@@ -72,4 +83,4 @@ class SequenceHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, **kwargs):
         train, validation = self._batches()
-        return model.fit(train, validation_data=validation, *args, **kwargs)
+        return model.fit(train, *args, validation_data=validation, **kwargs)

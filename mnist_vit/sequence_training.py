@@ -88,10 +88,10 @@ def train_sequence_model(
     return keras.saving.load_model(best_path), history
 
 
-def evaluate_sequence_model(task, model_name, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED):
+def evaluate_sequence_model(
+    task, model_name, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED
+):
     """Evaluates `model` on fixed sequences of `split`; returns `task.test_metrics`' dict."""
     batches = make_batches(task, model_name, split, num_sequences, 256, seed, lengths=lengths)
     predictions = model.predict(batches, verbose=0)
     return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())
-
-

@@ -69,9 +69,7 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
     low, high = lengths
     slots = high if slots is None else slots
     if not 1 <= low <= high <= slots:
-        raise ValueError(
-            f"Need 1 <= low <= high <= slots, got lengths={lengths}, slots={slots}"
-        )
+        raise ValueError(f"Need 1 <= low <= high <= slots, got lengths={lengths}, slots={slots}")
     if num_sequences < 1:
         raise ValueError(f"num_sequences must be positive, got {num_sequences}")
     labels = np.asarray(labels)
@@ -141,9 +139,7 @@ class SequenceBatches(keras.utils.PyDataset):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if pad_to is not None and pad_to < lengths[1]:
-            raise ValueError(
-                f"pad_to={pad_to} is shorter than the longest sequence ({lengths[1]})"
-            )
+            raise ValueError(f"pad_to={pad_to} is shorter than the longest sequence ({lengths[1]})")
         self.split = split
         self.task = task
         self.num_sequences = num_sequences

@@ -1,7 +1,7 @@
 """What differs between the sum and the anchor task, in one place."""
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 

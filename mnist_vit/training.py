@@ -9,8 +9,7 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
     """AdamW with linear warm-up then cosine decay to zero over `total_steps`."""
     if learning_rate <= 0 or total_steps < 1:
         raise ValueError(
-            f"learning_rate and total_steps must be positive, got "
-            f"{learning_rate} and {total_steps}"
+            f"learning_rate and total_steps must be positive, got {learning_rate} and {total_steps}"
         )
     warmup_steps = min(warmup_steps, total_steps - 1)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -19,9 +18,7 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
         warmup_target=learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
     )
-    return keras.optimizers.AdamW(
-        learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0
-    )
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
 
 
 def make_callbacks(run_dir, monitor, mode, patience=None, tensorboard=True):
@@ -38,14 +35,10 @@ def make_callbacks(run_dir, monitor, mode, patience=None, tensorboard=True):
     best_path = os.path.join(run_dir, "best.keras")
     callbacks = [
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv")),
-        keras.callbacks.ModelCheckpoint(
-            best_path, monitor=monitor, mode=mode, save_best_only=True
-        ),
+        keras.callbacks.ModelCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True),
     ]
     if tensorboard:
-        callbacks.append(
-            keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch")
-        )
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"))
     if patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(

@@ -63,9 +63,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
     def build(self, input_shape):
         dim = input_shape[-1]
         if dim % self.num_heads:
-            raise ValueError(
-                f"The embedding size ({dim}) must be divisible by num_heads ({self.num_heads})"
-            )
+            raise ValueError(f"The embedding size ({dim}) must be divisible by num_heads ({self.num_heads})")
         self.attention_norm = layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="attention_norm"
         )

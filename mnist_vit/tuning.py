@@ -15,7 +15,26 @@ class PerTrialTensorBoard:
 
     KerasTuner does this itself, with the HParams dashboard, only on the
     TensorFlow backend; elsewhere every trial would write into one folder.
+    Also prints a line when a trial starts and one when it ends, naming the
+    tuner process that ran it (in distributed tuning, KerasTuner reports only
+    on the chief).
     """
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        print(f"[{self.tuner_id}] trial {trial.trial_id} started", flush=True)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        hyperparameters = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in trial.hyperparameters.values.items()
+        )
+        score = self.oracle.get_trial(trial.trial_id).score
+        score = "n/a" if score is None else f"{score:.4f}"
+        print(
+            f"[{self.tuner_id}] trial {trial.trial_id} finished: score {score}; {hyperparameters}", flush=True
+        )
 
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
         if keras.backend.backend() == "tensorflow":

@@ -1,11 +1,15 @@
 import keras
 import numpy as np
 import pytest
-
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
-from mnist_vit.anchor_models import attention_weights_model, build_anchor_fc, build_anchor_transformer
+
+from mnist_vit.anchor_models import (
+    attention_weights_model,
+    build_anchor_fc,
+    build_anchor_transformer,
+)
 from mnist_vit.sequence_training import evaluate_sequence_model, train_sequence_model
 from mnist_vit.tasks import get_task
 
@@ -79,8 +83,15 @@ def test_short_fit_beats_majority_class(tmp_path):
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
     hyperparameters = dict(TINY_ATTENTION, num_blocks=0, learning_rate=3e-3, weight_decay=1e-4, batch_size=32)
     model, _ = train_sequence_model(
-        task, "transformer", hyperparameters, splits, str(tmp_path / "run"),
-        epochs=10, train_sequences=1024, validation_sequences=128, verbose=0,
+        task,
+        "transformer",
+        hyperparameters,
+        splits,
+        str(tmp_path / "run"),
+        epochs=10,
+        train_sequences=1024,
+        validation_sequences=128,
+        verbose=0,
     )
     metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400)
     majority = max(metrics["positive_rate"], 1 - metrics["positive_rate"])

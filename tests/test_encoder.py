@@ -1,9 +1,9 @@
 import keras
 import numpy as np
 import pytest
-
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
+
 from mnist_vit.encoder import build_classifier, build_encoder
 
 TINY = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)

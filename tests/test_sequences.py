@@ -22,9 +22,12 @@ def test_lengths_masks_and_targets(tiny_split, task):
 
 def test_anchor_positive_rate_matches_theory(tiny_split):
     s = sample_sequences(tiny_split.labels, 20000, "anchor", seed=0)
-    expected = 1 - np.mean([np.mean(
-        [(1 - np.mean(tiny_split.labels == d)) ** n for d in tiny_split.labels]
-    ) for n in range(1, 11)])
+    expected = 1 - np.mean(
+        [
+            np.mean([(1 - np.mean(tiny_split.labels == d)) ** n for d in tiny_split.labels])
+            for n in range(1, 11)
+        ]
+    )
     assert abs(s.targets.mean() - expected) < 0.02
 
 

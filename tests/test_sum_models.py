@@ -1,10 +1,10 @@
 import keras
 import numpy as np
 import pytest
-
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
+
 from mnist_vit.sequence_training import evaluate_sequence_model, make_batches, train_sequence_model
 from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
 from mnist_vit.tasks import get_task
@@ -73,12 +73,21 @@ def test_short_fit_beats_constant_predictor(tmp_path):
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
     hyperparameters = dict(TINY_ATTENTION, learning_rate=3e-3, weight_decay=1e-4, batch_size=32)
     model, _ = train_sequence_model(
-        task, "transformer", hyperparameters, splits, str(tmp_path / "run"),
-        epochs=6, train_sequences=512, validation_sequences=128, verbose=0,
+        task,
+        "transformer",
+        hyperparameters,
+        splits,
+        str(tmp_path / "run"),
+        epochs=6,
+        train_sequences=512,
+        validation_sequences=128,
+        verbose=0,
     )
     metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400, lengths=(1, 2))
     # Short sequences keep it fast; the model still has to read every digit.
-    targets = make_batches(task, "transformer", splits["validation"], 400, 256, 2, lengths=(1, 2)).served_targets()
+    targets = make_batches(
+        task, "transformer", splits["validation"], 400, 256, 2, lengths=(1, 2)
+    ).served_targets()
     _, counts = np.unique(targets, return_counts=True)
     constant_accuracy = counts.max() / len(targets)
     assert metrics["exact_accuracy"] > constant_accuracy + 0.2

@@ -1,0 +1,38 @@
+"""Running the experiment scripts as a user would: a separate process."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RUN_TUNER = str(ROOT / "experiments" / "run_tuner.py")
+
+# A search small enough for a test on any backend.
+TINY_SEARCH = [
+    "--search-only", "--search-epochs", "1", "--train-sequences", "64",
+    "--validation-sequences", "64", "--batch-size", "32",
+]  # fmt: skip
+
+
+def script_env(**extra):
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(extra)
+    return env
+
+
+def run_tuner(args, timeout=300, **extra_env):
+    """Runs `run_tuner.py args` to completion; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, RUN_TUNER, *args],
+        capture_output=True, text=True, timeout=timeout, env=script_env(**extra_env),
+    )  # fmt: skip
+
+
+def start_tuner(args, log_path, **extra_env):
+    """Starts `run_tuner.py args` in the background, output to `log_path`; returns the Popen."""
+    log = open(log_path, "w")  # noqa: SIM115 (closed by the caller's process end)
+    return subprocess.Popen(
+        [sys.executable, RUN_TUNER, *args],
+        stdout=log, stderr=subprocess.STDOUT, text=True, env=script_env(**extra_env),
+    )  # fmt: skip
