@@ -1,7 +1,6 @@
 """Bad input to run_tuner.py: one clear line, exit code 2, before any training."""
 
 import pytest
-
 from run_script import run_tuner
 
 

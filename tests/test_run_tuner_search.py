@@ -4,8 +4,6 @@ import json
 import socket
 import time
 
-import pytest
-
 from run_script import TINY_SEARCH, run_tuner, start_tuner
 
 
