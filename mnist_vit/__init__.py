@@ -6,4 +6,4 @@ Importing the package registers its custom layers and metrics, so saved
 
 __version__ = "0.1.0"
 
-from mnist_vit import augmentation, cross_attention, metrics, pooling, slots, transformer_block  # noqa: F401 (registers layers)
+from mnist_vit import augmentation, cross_attention, digit_value, metrics, pooling, slots, transformer_block  # noqa: F401 (registers layers)

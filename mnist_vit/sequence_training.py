@@ -64,24 +64,29 @@ def train_sequence_model(
     train_sequences,
     validation_sequences,
     seed=0,
+    lengths=(1, MAX_LEN),
+    patience=10,
     verbose="auto",
 ):
     """Trains one model with `model.fit` and returns `(best_model, history)`.
 
     Training sequences are drawn afresh every epoch from the train split;
     validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
-    validation split. The best epoch by `task.monitor` is kept in
-    `run_dir/best.keras`; logs go to `run_dir/logs` (TensorBoard) and
-    `run_dir/history.csv`.
+    validation split; both have lengths uniform on `lengths` (inclusive).
+    The best epoch by `task.monitor` is kept in `run_dir/best.keras`; training
+    stops early after `patience` epochs without improvement; logs go to
+    `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
     """
     keras.utils.set_random_seed(seed)
     batch_size = hyperparameters["batch_size"]
-    train = make_batches(task, model_name, splits["train"], train_sequences, batch_size, seed, fresh=True)
+    train = make_batches(
+        task, model_name, splits["train"], train_sequences, batch_size, seed, fresh=True, lengths=lengths
+    )
     validation = make_batches(
-        task, model_name, splits["validation"], validation_sequences, 256, VALIDATION_SEED
+        task, model_name, splits["validation"], validation_sequences, 256, VALIDATION_SEED, lengths=lengths
     )
     model = build_and_compile(task, model_name, hyperparameters, epochs * len(train))
-    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
+    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, patience=patience)
     history = model.fit(
         train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose
     )

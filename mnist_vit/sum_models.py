@@ -13,6 +13,8 @@ prediction (the models are tested for it).
 import keras
 from keras import layers
 
+from mnist_vit.data import NUM_CLASSES
+from mnist_vit.digit_value import DigitValue
 from mnist_vit.encoder import IMAGE_INPUT_SHAPE, build_encoder
 from mnist_vit.pooling import MaskedSum
 from mnist_vit.sequences import MAX_LEN
@@ -75,7 +77,8 @@ def build_sum_transformer(
     x = layers.LayerNormalization(name="final_norm")(x)
     x = layers.Dense(head_units, activation="relu", name="head_hidden")(x)
     x = layers.Dropout(dropout, name="head_dropout")(x)
-    x = layers.Dense(1, bias_initializer=keras.initializers.Constant(MEAN_DIGIT), name="slot_value")(x)
+    x = layers.Dense(NUM_CLASSES, name="digit_logits")(x)
+    x = DigitValue(name="digit_value")(x)
     outputs = MaskedSum(name="sum")(x, inputs["mask"])
     return keras.Model(inputs, outputs, name="sum_transformer")
 
