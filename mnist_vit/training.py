@@ -21,7 +21,7 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
 
 
-def make_callbacks(run_dir, monitor, mode, patience=None, tensorboard=True):
+def make_callbacks(run_dir, monitor, mode, patience=None):
     """Callbacks for one training run, all writing under `run_dir`.
 
     TensorBoard logs (`run_dir/logs`), a CSV log (`run_dir/history.csv`), the
@@ -36,9 +36,8 @@ def make_callbacks(run_dir, monitor, mode, patience=None, tensorboard=True):
     callbacks = [
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv")),
         keras.callbacks.ModelCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True),
+        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
     ]
-    if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"))
     if patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(
