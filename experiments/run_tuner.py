@@ -194,7 +194,7 @@ def main(argv=None):
         f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, "
         f"seeds: 0..{args.seeds - 1}"
     )
-    print(f"TensorBoard: tensorboard --logdir {args.out}/logs")
+    print(f"TensorBoard: tensorboard --logdir {args.out}")
     start = time.time()
 
     hyperparameters, best_trials = search(task, args, splits)
