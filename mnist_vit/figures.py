@@ -35,8 +35,12 @@ def plot_histories(histories, metric, title, folder, name):
         epochs = history["epoch"] + 1
         label = MODEL_LABELS.get(model_name, model_name)
         for ax, key in zip(axes, ("loss", metric), strict=True):
-            ax.plot(epochs, history[key], "--", color=color, alpha=0.7, label=f"{label} train")
-            ax.plot(epochs, history[f"val_{key}"], "-", color=color, label=f"{label} validation")
+            ax.plot(
+                epochs, history[key], "--", color=color, alpha=0.7, ms=2, marker="o", label=f"{label} train"
+            )
+            ax.plot(
+                epochs, history[f"val_{key}"], "-", color=color, ms=2, marker="o", label=f"{label} validation"
+            )
     axes[0].set_yscale("log")
     for ax, key in zip(axes, ("loss", metric), strict=True):
         ax.set_xlabel("epoch")
