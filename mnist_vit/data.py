@@ -116,7 +116,13 @@ def load_mnist(path=None):
         return read_npz(path)
     import keras
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # no network, a proxy, a corrupt cache...
+        raise MnistDataError(
+            f"Keras could not download MNIST ({type(error).__name__}: {error}); "
+            f"give a local mnist.npz with --data PATH or ${DATA_ENV_VAR}"
+        ) from None
     return (
         _check_pair("keras.datasets.mnist", x_train, y_train, "train"),
         _check_pair("keras.datasets.mnist", x_test, y_test, "test"),

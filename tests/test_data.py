@@ -88,3 +88,17 @@ def test_bad_arrays(tmp_path, overrides, message):
 def test_impossible_validation_size(tmp_path):
     with pytest.raises(ValueError, match="validation_size"):
         load_splits(write_npz(tmp_path / "small.npz"), validation_size=20)
+
+
+def test_failed_download_names_the_way_out(monkeypatch):
+    import keras
+
+    def no_network():
+        raise OSError("Network is unreachable")
+
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+    with pytest.raises(
+        MnistDataError, match="could not download MNIST.*Network is unreachable.*MNIST_VIT_DATA"
+    ):
+        load_mnist()
