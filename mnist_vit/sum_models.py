@@ -101,11 +101,10 @@ def build_sum_deepsets(
     inputs = sequence_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
     x = encode_slots(encoder, inputs["sequence"])
-    # GELU, not ReLU: with ReLU every phi unit died in a real run (outputs only counted the images).
-    x = layers.Dense(head_units, activation="gelu", name="phi_hidden")(x)
+    x = layers.Dense(head_units, activation="relu", name="phi_hidden")(x)
     x = layers.Dense(head_units, name="phi_output")(x)
     x = MaskedSum(name="sum")(x, inputs["mask"])
-    x = layers.Dense(head_units, activation="gelu", name="rho_hidden")(x)
+    x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
     x = layers.Dropout(dropout, name="rho_dropout")(x)
     outputs = layers.Dense(1, bias_initializer=keras.initializers.Constant(MEAN_SUM), name="rho_output")(x)
     return keras.Model(inputs, outputs, name="sum_deepsets")
