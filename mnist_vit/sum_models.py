@@ -22,7 +22,11 @@ from mnist_vit.slots import FlattenSlots, FoldSlots, UnfoldSlots, ZeroPadding
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 MEAN_DIGIT = 4.5
-MEAN_SUM = MEAN_DIGIT * (MAX_LEN + 1) / 2  # mean sum of lengths uniform on 1..MAX_LEN
+
+
+def mean_sum(max_len):
+    """Mean digit sum of sequences whose lengths are uniform on 1..max_len."""
+    return MEAN_DIGIT * (max_len + 1) / 2
 
 
 def sequence_inputs(slots=None):
@@ -52,11 +56,11 @@ def build_sum_transformer(
 ):
     """Transformer sum model: encoder, self-attention blocks, per-slot value, masked sum.
 
-    Each real slot's output after the blocks goes through a small head to one
-    number (its digit value in context), and the numbers of the real slots
-    are summed. The head's bias starts at 4.5, the mean digit, so an untrained
-    model already predicts 4.5 per image: the output scales with the count
-    without any fixed rescaling.
+    Each real slot's output after the blocks goes through a small head to a
+    distribution over the digit values 0..9 (`DigitValue`, its expected
+    value), and the values of the real slots are summed. An untrained model
+    (uniform distributions) predicts 4.5 per image: the output scales with the
+    count without any fixed rescaling.
 
     Args:
         embed_dim, filters, kernel_size, encoder_dropout, augment: the encoder's
@@ -106,7 +110,9 @@ def build_sum_deepsets(
     x = MaskedSum(name="sum")(x, inputs["mask"])
     x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
     x = layers.Dropout(dropout, name="rho_dropout")(x)
-    outputs = layers.Dense(1, bias_initializer=keras.initializers.Constant(MEAN_SUM), name="rho_output")(x)
+    outputs = layers.Dense(
+        1, bias_initializer=keras.initializers.Constant(mean_sum(MAX_LEN)), name="rho_output"
+    )(x)
     return keras.Model(inputs, outputs, name="sum_deepsets")
 
 
@@ -133,8 +139,9 @@ def build_sum_fc(
     x = layers.Dense(2 * head_units, activation="relu", name="fc_hidden_0")(x)
     x = layers.Dropout(dropout, name="fc_dropout")(x)
     x = layers.Dense(head_units, activation="relu", name="fc_hidden_1")(x)
-    mean_sum = MEAN_DIGIT * (max_len + 1) / 2
-    outputs = layers.Dense(1, bias_initializer=keras.initializers.Constant(mean_sum), name="fc_output")(x)
+    outputs = layers.Dense(
+        1, bias_initializer=keras.initializers.Constant(mean_sum(max_len)), name="fc_output"
+    )(x)
     return keras.Model(inputs, outputs, name="sum_fc")
 
 
