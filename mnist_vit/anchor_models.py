@@ -40,16 +40,17 @@ def build_anchor_transformer(
     num_heads=4,
     ff_dim=128,
     dropout=0.1,
-    head_units=64,
 ):
     """Cross-attention detector: encoder, optional self-attention blocks, anchor-to-sequence attention, head.
 
-    The head sees the anchor embedding `a`, the attended sequence embedding
-    `v` and `a * v`, and outputs a probability.
+    The head is one logistic unit on each head's best match score (the
+    largest attention logit over the real slots) and the attention output:
+    the anchor's digit occurs when some slot matches it well.
 
     Args are those of `build_sum_transformer`; `num_blocks` counts the
     self-attention blocks over the sequence before the cross-attention
-    (0 by default).
+    (0 by default); `dropout` applies in those blocks and to the attention
+    weights.
     """
     inputs = anchor_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
@@ -59,13 +60,10 @@ def build_anchor_transformer(
         sequence = TransformerEncoderBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(
             sequence, padding_mask=inputs["mask"]
         )
-    attended, _ = AnchorCrossAttention(num_heads, dropout, name=ATTENTION_LAYER)(
+    attended, _, match = AnchorCrossAttention(num_heads, dropout, name=ATTENTION_LAYER)(
         anchor, sequence, padding_mask=inputs["mask"]
     )
-    product = layers.Multiply(name="product")([anchor, attended])
-    x = layers.Concatenate(name="compare")([anchor, attended, product])
-    x = layers.Dense(head_units, activation="relu", name="head_hidden")(x)
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    x = layers.Concatenate(name="match_and_attended")([match, attended])
     outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
     return keras.Model(inputs, outputs, name="anchor_transformer")
 
@@ -80,7 +78,7 @@ def attention_weights_model(model):
         A `keras.Model` with the same inputs, outputting float `(batch, slots)`:
         the anchor's attention weight on each slot, averaged over heads.
     """
-    _, weights = model.get_layer(ATTENTION_LAYER).output
+    _, weights, _ = model.get_layer(ATTENTION_LAYER).output
     return keras.Model(model.inputs, weights, name="anchor_attention_weights")
 
 

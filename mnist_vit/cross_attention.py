@@ -1,33 +1,42 @@
 """Cross-attention from one query embedding (the anchor) to a sequence."""
 
+import math
+
 import keras
 from keras import layers, ops
-
-from mnist_vit.transformer_block import attention_mask_from_padding
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
 class AnchorCrossAttention(keras.layers.Layer):
     """Multi-head attention with the anchor as query and the sequence as keys and values.
 
-    Both inputs are layer-normalised first. Padded slots are never attended
-    to: their attention weight is exactly 0 and their content cannot change
-    the output.
+    Both inputs are layer-normalised, then projected per head
+    (`key_dim = dim // num_heads`). Scaled dot-product logits over the
+    slots are masked, so padded slots get attention weight exactly 0 and
+    their content cannot change any output.
+
+    Besides the attention output, the layer returns each head's best match
+    score: the largest logit over the real slots. Softmax weights only say
+    where the anchor looks, not how well the best slot matches it; the
+    match score says that, which is what "does the anchor's digit occur?"
+    asks.
 
     Args:
-        num_heads: int. Attention heads; `key_dim = dim // num_heads`.
+        num_heads: int. Attention heads.
         dropout: float. Dropout on the attention weights. Defaults to `0.0`.
 
     Call arguments:
         anchor: float `(batch, dim)`.
         sequence: float `(batch, slots, dim)`.
-        padding_mask: bool `(batch, slots)`, true on real slots.
+        padding_mask: bool `(batch, slots)`, true on real slots; every row
+            needs at least one real slot.
         training: bool.
 
     Returns:
-        `(attended, weights)`: float `(batch, dim)`, the attention output for
-        the anchor, and float `(batch, slots)`, the attention weights averaged
-        over heads (they sum to 1 over the real slots).
+        `(attended, weights, match)`: float `(batch, dim)`, the attention
+        output for the anchor; float `(batch, slots)`, the attention weights
+        averaged over heads (they sum to 1 over the real slots); float
+        `(batch, num_heads)`, each head's largest logit over the real slots.
     """
 
     def __init__(self, num_heads, dropout=0.0, **kwargs):
@@ -41,31 +50,37 @@ class AnchorCrossAttention(keras.layers.Layer):
         dim = sequence_shape[-1]
         if dim % self.num_heads:
             raise ValueError(f"The embedding size ({dim}) must be divisible by num_heads ({self.num_heads})")
-        self.query_norm = layers.LayerNormalization(name="query_norm")
-        self.sequence_norm = layers.LayerNormalization(name="sequence_norm")
-        self.attention = layers.MultiHeadAttention(
-            self.num_heads, dim // self.num_heads, dropout=self.dropout, name="attention"
-        )
-        query_shape = (anchor_shape[0], 1, anchor_shape[-1])
-        self.query_norm.build(query_shape)
-        self.sequence_norm.build(sequence_shape)
-        self.attention.build(query_shape, sequence_shape)
+        self.key_dim = dim // self.num_heads
+        heads = (self.num_heads, self.key_dim)
+        self.norm = layers.LayerNormalization(name="norm")
+        self.match_dense = layers.EinsumDense("bsd,dhk->bshk", (None, *heads), name="match_projection")
+        self.value_dense = layers.EinsumDense("bsd,dhk->bshk", (None, *heads), bias_axes="hk", name="value")
+        self.output_dense = layers.EinsumDense("bhk,hkd->bd", (dim,), bias_axes="d", name="attention_output")
+        self.weights_dropout = layers.Dropout(self.dropout, name="weights_dropout")
+        self.norm.build(sequence_shape)
+        self.match_dense.build(sequence_shape)
+        self.value_dense.build(sequence_shape)
+        self.output_dense.build((anchor_shape[0], *heads))
 
     def call(self, anchor, sequence, padding_mask, training=None):
-        query = self.query_norm(anchor[:, None, :])
-        values = self.sequence_norm(sequence)
-        attended, scores = self.attention(
-            query,
-            values,
-            attention_mask=attention_mask_from_padding(padding_mask, query_length=1),
-            return_attention_scores=True,
-            training=training,
-        )
-        # scores: (batch, heads, 1, slots) -> (batch, slots)
-        return attended[:, 0, :], ops.mean(scores[:, :, 0, :], axis=1)
+        query = self.match_dense(self.norm(anchor[:, None, :]))[:, 0]  # (batch, heads, key_dim)
+        sequence = self.norm(sequence)
+        keys = self.match_dense(sequence)  # (batch, slots, heads, key_dim)
+        values = self.value_dense(sequence)
+        logits = ops.einsum("bhk,bshk->bhs", query, keys) / math.sqrt(self.key_dim)
+        real = ops.cast(padding_mask, "bool")[:, None, :]  # (batch, 1, slots)
+        logits = ops.where(real, logits, ops.full_like(logits, -1e9))
+        weights = ops.softmax(logits, axis=-1)  # (batch, heads, slots); 0 on padding
+        dropped = self.weights_dropout(weights, training=training)
+        attended = self.output_dense(ops.einsum("bhs,bshk->bhk", dropped, values))
+        return attended, ops.mean(weights, axis=1), ops.max(logits, axis=-1)
 
     def compute_output_shape(self, anchor_shape, sequence_shape, padding_mask_shape=None):
-        return (anchor_shape[0], sequence_shape[-1]), tuple(sequence_shape[:2])
+        return (
+            (anchor_shape[0], sequence_shape[-1]),
+            tuple(sequence_shape[:2]),
+            (anchor_shape[0], self.num_heads),
+        )
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout}

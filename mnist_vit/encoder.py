@@ -22,7 +22,8 @@ def build_encoder(
     Rescaling to 0..1, optional augmentation (small rotations, shifts and
     zoom, active in training only; never flips, which turn digits into
     non-digits), then per entry of `filters` a Conv-BatchNorm-ReLU-MaxPool
-    block, then dropout and a Dense embedding with ReLU.
+    block, then dropout and a linear Dense embedding (no activation: a
+    ReLU here let every unit of the anchor model die early in training).
 
     Args:
         embed_dim: int. Size of the embedding. Defaults to `128`.
@@ -50,7 +51,7 @@ def build_encoder(
         x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(embed_dim, activation="relu", name="embedding")(x)
+    outputs = layers.Dense(embed_dim, name="embedding")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

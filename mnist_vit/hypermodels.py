@@ -5,9 +5,17 @@ import keras_tuner
 from mnist_vit.sequence_training import build_and_compile, make_batches
 from mnist_vit.sequences import VALIDATION_SEED
 
+# Self-attention blocks before the head: the sum Transformer needs at least
+# one; the anchor model's cross-attention works without any.
+NUM_BLOCKS = {"sum": (1, 2), "anchor": (0, 1)}
 
-def search_space(hp):
+
+def search_space(hp, task_name="sum"):
     """Maps `hp` to the Transformer's hyperparameters (defaults = the untuned model).
+
+    Args:
+        hp: `keras_tuner.HyperParameters`.
+        task_name: "sum" or "anchor" (they differ in `num_blocks`' range).
 
     Returns:
         dict of builder keyword arguments plus `learning_rate` and
@@ -15,11 +23,11 @@ def search_space(hp):
     """
     return {
         "embed_dim": hp.Choice("embed_dim", [32, 64, 128], default=64),
-        "num_blocks": hp.Int("num_blocks", 1, 2, default=1),
+        "num_blocks": hp.Int("num_blocks", *NUM_BLOCKS[task_name], default=NUM_BLOCKS[task_name][0]),
         "num_heads": hp.Choice("num_heads", [2, 4], default=4),
         "ff_dim": hp.Choice("ff_dim", [64, 128, 256], default=128),
         "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1, default=0.1),
-        "learning_rate": hp.Float("learning_rate", 5e-4, 5e-3, sampling="log", default=2e-3),
+        "learning_rate": hp.Float("learning_rate", 1e-3, 5e-3, sampling="log", default=2e-3),
         "weight_decay": hp.Float("weight_decay", 1e-5, 1e-3, sampling="log", default=1e-4),
     }
 
@@ -55,7 +63,7 @@ class SequenceHyperModel(keras_tuner.HyperModel):
 
     def hyperparameters(self, hp):
         """The full hyperparameter dict a trial trains with."""
-        return {**search_space(hp), "batch_size": self.batch_size}
+        return {**search_space(hp, self.task.name), "batch_size": self.batch_size}
 
     def _batches(self):
         train = make_batches(

@@ -2,8 +2,10 @@
 
 import numpy as np
 
-TINY = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False, head_units=16)
+TINY_ENCODER = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)
+TINY = dict(TINY_ENCODER, head_units=16)
 TINY_ATTENTION = dict(TINY, num_heads=2, ff_dim=32, num_blocks=1)
+TINY_CROSS_ATTENTION = dict(TINY_ENCODER, num_heads=2, ff_dim=32, num_blocks=1)
 
 
 def random_inputs(lengths, slots=10, anchor=False, seed=0):

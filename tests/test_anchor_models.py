@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
-from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
+from model_helpers import TINY, TINY_CROSS_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
 
 from mnist_vit.anchor_models import (
     attention_weights_model,
@@ -17,7 +17,7 @@ LENGTHS = [1, 4, 10]
 
 
 def tiny_models():
-    return {"transformer": build_anchor_transformer(**TINY_ATTENTION), "fc": build_anchor_fc(**TINY)}
+    return {"transformer": build_anchor_transformer(**TINY_CROSS_ATTENTION), "fc": build_anchor_fc(**TINY)}
 
 
 @pytest.mark.parametrize("name", ["transformer", "fc"])
@@ -35,14 +35,14 @@ def test_padding_content_does_not_change_predictions(name):
 
 
 def test_extra_padded_slots_do_not_change_predictions():
-    model = build_anchor_transformer(**TINY_ATTENTION)
+    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
     inputs = random_inputs(LENGTHS, anchor=True)
     clean = model.predict(inputs, verbose=0)
     np.testing.assert_allclose(model.predict(with_extra_slots(inputs), verbose=0), clean, atol=1e-5)
 
 
 def test_attention_weights_sum_to_one_on_real_slots_and_zero_on_padding():
-    model = build_anchor_transformer(**TINY_ATTENTION)
+    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
     inputs = with_noisy_padding(random_inputs(LENGTHS, anchor=True))
     weights = attention_weights_model(model).predict(inputs, verbose=0)
     assert weights.shape == (3, 10)
@@ -67,7 +67,7 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
 
 
 def test_attention_model_of_a_loaded_model(tmp_path):
-    model = build_anchor_transformer(**TINY_ATTENTION)
+    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
     model.save(tmp_path / "a.keras")
     loaded = keras.saving.load_model(tmp_path / "a.keras")
     inputs = random_inputs(LENGTHS, anchor=True)
@@ -81,7 +81,9 @@ def test_attention_model_of_a_loaded_model(tmp_path):
 def test_short_fit_beats_majority_class(tmp_path):
     task = get_task("anchor")
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
-    hyperparameters = dict(TINY_ATTENTION, num_blocks=0, learning_rate=3e-3, weight_decay=1e-4, batch_size=32)
+    hyperparameters = dict(
+        TINY_CROSS_ATTENTION, num_blocks=0, learning_rate=3e-3, weight_decay=1e-4, batch_size=32
+    )
     model, _ = train_sequence_model(
         task,
         "transformer",

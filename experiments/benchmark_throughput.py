@@ -1,0 +1,226 @@
+"""Training and prediction throughput of the sum Transformer: padded batches against length buckets.
+
+For each installed backend (each in its own process, since Keras picks the
+backend at import), and for two models -- the original project's architecture
+and the project's tuned sum Transformer -- the same compiled model is trained
+on
+
+    (a) "padded": every sequence padded to 10 slots and all slots encoded
+        (the original project's pipeline), and
+    (b) "bucketed": the project's pipeline, batches of similar length padded
+        only to their own longest sequence (no encoder work on padding),
+
+for the same number of steps, alternating (a) and (b) for a few rounds after
+a warm-up that compiles every batch shape. It prints training sequences/s of
+each, the ratio b/a, `model.predict` sequences/s on the 10,000 test
+sequences, and the process's peak resident memory, and writes
+`experiments/results/throughput.json`.
+
+    python experiments/benchmark_throughput.py --data ../shared/data/mnist.npz
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from mnist_vit.cli_errors import ArgumentParser, UsageError, check_writable, positive_int, run_main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BACKENDS = ("tensorflow", "jax", "torch")
+
+# The original PyTorch project's sum Transformer (../shared/docs/reference.md),
+# built with this project's builders: Conv 6 and 16 channels 5x5, Dense 128
+# embedding, one block with 4 heads and feed-forward 2048, no dropout, Adam 1e-3,
+# batch 32. Augmentation is off (the original's only augmentation was flips).
+ORIGINAL = {
+    "embed_dim": 128,
+    "filters": (6, 16),
+    "kernel_size": 5,
+    "encoder_dropout": 0.0,
+    "augment": False,
+    "num_blocks": 1,
+    "num_heads": 4,
+    "ff_dim": 2048,
+    "dropout": 0.0,
+    "learning_rate": 1e-3,
+    "weight_decay": 1e-5,
+    "batch_size": 32,
+}
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument("--steps", type=positive_int, default=100, help="training steps per timed round")
+    parser.add_argument("--rounds", type=positive_int, default=3, help="alternating rounds of (a) and (b)")
+    parser.add_argument(
+        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
+    )
+    parser.add_argument(
+        "--tuned-results",
+        default=os.path.join(HERE, "results", "sum.json"),
+        help="sum results file whose Transformer hyperparameters are the tuned model",
+    )
+    parser.add_argument(
+        "--results", default=os.path.join(HERE, "results", "throughput.json"), help="results file to write"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def tuned_hyperparameters(path):
+    """The tuned sum Transformer's hyperparameters from a `run_tuner.py` results file."""
+    try:
+        with open(path) as f:
+            return json.load(f)["models"]["transformer"]["hyperparameters"]
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(f"cannot read the tuned sum Transformer from {path} ({error})") from None
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(model_name, hyperparameters, splits, steps, rounds):
+    """Times (a) padded and (b) bucketed training and prediction of one sum Transformer.
+
+    Returns:
+        dict with sequences/s of each pipeline (training: the median round),
+        the ratio b/a, and prediction sequences/s on the 10,000 test sequences.
+    """
+    import numpy as np
+
+    from mnist_vit.sequence_training import build_and_compile
+    from mnist_vit.sequences import MAX_LEN, TEST_SEED, SequenceBatches
+    from mnist_vit.tasks import get_task
+
+    task = get_task("sum")
+    batch_size = hyperparameters["batch_size"]
+    pipelines = {"padded": MAX_LEN, "bucketed": None}
+
+    def batches(split, num_sequences, pad_to, seed, fresh, batch=batch_size):
+        return SequenceBatches(
+            splits[split], "sum", num_sequences, batch, seed=seed, fresh=fresh, pad_to=pad_to
+        )
+
+    models, train = {}, {}
+    for name, pad_to in pipelines.items():
+        models[name] = build_and_compile(task, "transformer", hyperparameters, total_steps=10**6)
+        train[name] = batches("train", steps * batch_size, pad_to, seed=0, fresh=True)
+        # Warm-up: one round compiles every batch shape (each length of the buckets).
+        models[name].fit(train[name], epochs=1, verbose=0)
+
+    seconds = {name: [] for name in pipelines}
+    for round_index in range(rounds):
+        for name in pipelines:
+            start = time.perf_counter()
+            models[name].fit(train[name], epochs=1, verbose=0)
+            seconds[name].append(time.perf_counter() - start)
+        print(
+            f"  {model_name} round {round_index + 1}/{rounds}: "
+            + ", ".join(f"{name} {steps * batch_size / seconds[name][-1]:.0f} seq/s" for name in pipelines),
+            flush=True,
+        )
+    training = {name: steps * batch_size / float(np.median(seconds[name])) for name in pipelines}
+
+    predicting = {}
+    for name, pad_to in pipelines.items():
+        test = batches("test", 10000, pad_to, seed=TEST_SEED, fresh=False, batch=256)
+        models[name].predict(test, verbose=0)  # compiles every shape
+        start = time.perf_counter()
+        models[name].predict(test, verbose=0)
+        predicting[name] = 10000 / (time.perf_counter() - start)
+    return {
+        "sequences_per_second": round(training["bucketed"], 1),
+        "padded_sequences_per_second": round(training["padded"], 1),
+        "ratio_vs_padded": round(training["bucketed"] / training["padded"], 3),
+        "predict_sequences_per_second": round(predicting["bucketed"], 1),
+        "padded_predict_sequences_per_second": round(predicting["padded"], 1),
+        "training_seconds_per_round": {name: [round(s, 3) for s in seconds[name]] for name in pipelines},
+    }
+
+
+def child_main(args):
+    """Measures both models on the backend this process runs; prints one JSON line of rows."""
+    import keras
+
+    from mnist_vit.data import load_splits
+
+    backend = keras.backend.backend()
+    splits = load_splits(args.data)
+    models = {
+        "original": ORIGINAL,
+        "tuned": {**ORIGINAL, "augment": True, **tuned_hyperparameters(args.tuned_results)},
+    }
+    rows = []
+    for model_name, hyperparameters in models.items():
+        row = {"backend": backend, "model": model_name, "batch_size": hyperparameters["batch_size"]}
+        row.update(measure(model_name, hyperparameters, splits, args.steps, args.rounds))
+        row["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        rows.append(row)
+    print("ROWS " + json.dumps(rows), flush=True)
+
+
+def installed_backends():
+    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+
+
+def main():
+    args = parse_args()
+    if args.child:
+        return child_main(args)
+    from mnist_vit.results import atomic_write_json, run_metadata
+
+    check_writable(os.path.dirname(os.path.abspath(args.results)))
+    tuned_hyperparameters(args.tuned_results)
+    backends = args.backends or installed_backends()
+    child_args = [
+        "--steps",
+        str(args.steps),
+        "--rounds",
+        str(args.rounds),
+        "--tuned-results",
+        args.tuned_results,
+    ]
+    if args.data:
+        child_args += ["--data", args.data]
+    rows = []
+    for backend in backends:
+        print(f"backend {backend}: measuring ({args.rounds} rounds of {args.steps} steps per pipeline)")
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        command = [sys.executable, os.path.abspath(__file__), "--child", *child_args]
+        completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("ROWS ")]
+        print("\n".join(line for line in completed.stdout.splitlines() if not line.startswith("ROWS ")))
+        if completed.returncode or not lines:
+            raise UsageError(f"the {backend} measurement failed (exit code {completed.returncode})")
+        for row in json.loads(lines[-1][5:]):
+            rows.append(row)
+            print(
+                f"{row['backend']:>10} {row['model']:>8}: bucketed {row['sequences_per_second']:.0f} seq/s, "
+                f"padded {row['padded_sequences_per_second']:.0f} seq/s, ratio {row['ratio_vs_padded']:.2f}, "
+                f"predict {row['predict_sequences_per_second']:.0f} seq/s, "
+                f"peak RSS {row['peak_rss_mb']:.0f} MB"
+            )
+    metadata = run_metadata()
+    atomic_write_json(
+        args.results,
+        {
+            "results": rows,
+            "machine": metadata["machine"],
+            "command": metadata["command"],
+            "versions": metadata["versions"],
+            "settings": {"steps": args.steps, "rounds": args.rounds, "statistic": "median round"},
+        },
+    )
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    run_main(main)
