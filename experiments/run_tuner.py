@@ -143,10 +143,10 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
         seed=seed,
     )
     seconds = time.time() - start
-    metrics = evaluate_sequence_model(task, model_name, model, splits["test"], args.test_sequences)
+    metrics = evaluate_sequence_model(task, model, splits["test"], args.test_sequences)
     if task.name == "sum" and model_name not in task.fixed_slot_models:
         metrics["exact_accuracy_by_long_length"] = long_length_accuracy(
-            task, model_name, model, splits["test"], max(1, args.test_sequences // len(LONG_LENGTHS))
+            task, model, splits["test"], max(1, args.test_sequences // len(LONG_LENGTHS))
         )
     metrics["train_seconds"] = round(seconds, 1)
     atomic_write_json(done, metrics)
@@ -154,13 +154,12 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     return metrics
 
 
-def long_length_accuracy(task, model_name, model, split, per_length):
+def long_length_accuracy(task, model, split, per_length):
     """Exact accuracy at each length 1..50 (trained on 1..10), on `per_length` fixed test sequences each."""
     accuracy = {}
     for length in LONG_LENGTHS:
         metrics = evaluate_sequence_model(
             task,
-            model_name,
             model,
             split,
             per_length,

@@ -5,6 +5,7 @@ import inspect
 import keras
 
 from mnist_vit.sequences import MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
+from mnist_vit.slots import required_slots
 from mnist_vit.training import make_callbacks, make_optimizer
 
 TRAINING_KEYS = ("learning_rate", "weight_decay", "batch_size")
@@ -94,9 +95,15 @@ def train_sequence_model(
 
 
 def evaluate_sequence_model(
-    task, model_name, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED
+    task, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED, verbose=0
 ):
-    """Evaluates `model` on fixed sequences of `split`; returns `task.test_metrics`' dict."""
-    batches = make_batches(task, model_name, split, num_sequences, 256, seed, lengths=lengths)
-    predictions = model.predict(batches, verbose=0)
+    """Evaluates `model` on fixed sequences of `split`; returns `task.test_metrics`' dict.
+
+    The sequences are padded to the slot count the model needs, if any
+    (`required_slots`), else bucketed by length.
+    """
+    batches = SequenceBatches(
+        split, task.name, num_sequences, 256, seed=seed, lengths=lengths, pad_to=required_slots(model)
+    )
+    predictions = model.predict(batches, verbose=verbose)
     return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())

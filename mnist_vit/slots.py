@@ -88,3 +88,11 @@ class FlattenSlots(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_slots": self.num_slots}
+
+
+def required_slots(model):
+    """The slot count `model` needs (its `FlattenSlots`' `num_slots`), or None if any count works."""
+    for layer in model.layers:
+        if isinstance(layer, FlattenSlots):
+            return layer.num_slots
+    return None

@@ -95,7 +95,7 @@ def test_short_fit_beats_majority_class(tmp_path):
         validation_sequences=128,
         verbose=0,
     )
-    metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400)
+    metrics = evaluate_sequence_model(task, model, splits["validation"], 400)
     majority = max(metrics["positive_rate"], 1 - metrics["positive_rate"])
     assert metrics["accuracy"] > majority + 0.1
     assert metrics["auc"] > 0.75

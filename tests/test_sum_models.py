@@ -90,7 +90,7 @@ def test_short_fit_beats_constant_predictor(tmp_path):
         verbose=0,
     )
     # Short sequences (few input shapes to compile) keep it fast; the model still reads every digit.
-    metrics = evaluate_sequence_model(task, "transformer", model, splits["validation"], 400, lengths=(1, 2))
+    metrics = evaluate_sequence_model(task, model, splits["validation"], 400, lengths=(1, 2))
     targets = make_batches(
         task, "transformer", splits["validation"], 400, 256, TEST_SEED, lengths=(1, 2)
     ).served_targets()

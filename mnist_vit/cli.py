@@ -1,0 +1,120 @@
+"""`python -m mnist_vit` (or `mnist-vit`): predict with a trained model, or evaluate it.
+
+    mnist-vit predict --model runs/sum/final/transformer/seed_0/best.keras 3.png 4.png 9.png
+    mnist-vit predict --model runs/anchor/final/transformer/seed_0/best.keras --anchor 7.png 1.png 7.png
+    mnist-vit evaluate --model runs/sum/final/transformer/seed_0/best.keras --task sum --data mnist.npz
+
+Every problem a user can cause (a missing or unreadable image or model, a
+model of the wrong task, a bad option) is reported as one line on stderr with
+exit code 2; nothing is written.
+"""
+
+from mnist_vit.cli_errors import ArgumentParser, UsageError, positive_int, run_main
+
+IMAGE_HELP = (
+    "digit images (PNG, JPEG, ...), one digit each, any size: they are converted to MNIST's style "
+    "(grayscale, white digit on black, 20-pixel digit centred in 28x28); dark-on-light pictures are "
+    "inverted"
+)
+DEFAULT_SEQUENCES = {"test": 10000, "validation": 2000}
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(prog="mnist-vit", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    predict = commands.add_parser("predict", help="sum of the digits in images, or whether an anchor occurs")
+    predict.add_argument("--model", required=True, help="a .keras model of the sum or anchor task")
+    predict.add_argument("--anchor", help="the anchor image (anchor models only)")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help=IMAGE_HELP)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="a model's metrics on the fixed test or validation sequences"
+    )
+    evaluate.add_argument("--model", required=True, help="a .keras model of the sum or anchor task")
+    evaluate.add_argument("--task", required=True, choices=("sum", "anchor"))
+    evaluate.add_argument(
+        "--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)"
+    )
+    evaluate.add_argument("--split", default="test", choices=("test", "validation"))
+    evaluate.add_argument(
+        "--sequences",
+        type=positive_int,
+        help="fixed sequences to evaluate on (default: 10000 for test, 2000 for validation, as the "
+        "experiments use)",
+    )
+    return parser.parse_args(argv)
+
+
+def sequence_input(images, slots):
+    """Stacks `(28, 28, 1)` images into the `"sequence"` and `"mask"` inputs of one sequence.
+
+    `slots` is the slot count a fixed-length model needs (None: as many as
+    images); missing slots are zero padding.
+    """
+    import numpy as np
+
+    count = len(images)
+    slots = slots or count
+    if count > slots:
+        raise UsageError(f"this model takes at most {slots} images, got {count}")
+    sequence = np.zeros((1, slots, 28, 28, 1), np.float32)
+    sequence[0, :count] = np.stack(images)
+    mask = np.arange(slots)[None, :] < count
+    return {"sequence": sequence, "mask": mask}
+
+
+def predict(args):
+    from mnist_vit.images import load_digit_image
+    from mnist_vit.model_files import load_task_model
+    from mnist_vit.slots import required_slots
+
+    images = [load_digit_image(path) for path in args.images]
+    anchor = load_digit_image(args.anchor) if args.anchor else None
+    model, task = load_task_model(args.model)
+    if task == "sum" and anchor is not None:
+        raise UsageError(f"{args.model} is a sum model: it takes no --anchor")
+    if task == "anchor" and anchor is None:
+        raise UsageError(f"{args.model} is an anchor model: give the anchor image with --anchor")
+    inputs = sequence_input(images, required_slots(model))
+    if task == "anchor":
+        inputs["anchor"] = anchor[None]
+    value = float(model.predict(inputs, verbose=0)[0, 0])
+    if task == "sum":
+        print(f"predicted sum: {round(value)} (model output {value:.3f}) for {len(images)} images")
+    else:
+        answer = "yes" if value >= 0.5 else "no"
+        print(f"anchor's digit occurs: {answer} (probability {value:.3f}) among {len(images)} images")
+
+
+def evaluate(args):
+    from mnist_vit.data import load_splits
+    from mnist_vit.model_files import load_task_model
+    from mnist_vit.sequence_training import evaluate_sequence_model
+    from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED
+    from mnist_vit.tasks import get_task
+
+    model, task_name = load_task_model(args.model)
+    if task_name != args.task:
+        raise UsageError(f"{args.model} is a model of the {task_name} task, not of the {args.task} task")
+    splits = load_splits(args.data)
+    task = get_task(args.task)
+    seed = TEST_SEED if args.split == "test" else VALIDATION_SEED
+    count = args.sequences or DEFAULT_SEQUENCES[args.split]
+    print(f"evaluating on {count} fixed {args.split} sequences (lengths 1..10)")
+    metrics = evaluate_sequence_model(task, model, splits[args.split], count, seed=seed, verbose=1)
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v:.4f}" for k, v in value.items())
+            print(f"{key}: {value}")
+        else:
+            print(f"{key}: {value:.4f}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_main(lambda: {"predict": predict, "evaluate": evaluate}[args.command](args))
+
+
+if __name__ == "__main__":
+    main()

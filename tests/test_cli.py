@@ -1,0 +1,165 @@
+"""`python -m mnist_vit predict|evaluate`: answers, image conversion and every bad input."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from model_helpers import TINY, TINY_ATTENTION, TINY_CROSS_ATTENTION
+from PIL import Image
+from run_script import script_env
+
+from mnist_vit import cli
+from mnist_vit.anchor_models import build_anchor_transformer
+from mnist_vit.images import load_digit_image
+from mnist_vit.sum_models import build_sum_fc, build_sum_transformer
+
+
+def mnist_digits(path, count):
+    with np.load(path) as data:
+        return data["x_test"][:count], data["y_test"][:count]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, mnist_path):
+    """Tiny untrained models, digit pictures in several styles, and bad files, in one folder."""
+    folder = tmp_path_factory.mktemp("cli")
+    images, _ = mnist_digits(mnist_path, 12)
+    for i, image in enumerate(images):
+        big = np.kron(image, np.ones((4, 4), np.uint8))  # 112x112
+        Image.fromarray(255 - big).save(folder / f"dark_on_light_{i}.png")
+        Image.fromarray(np.pad(image, ((10, 30), (5, 5)))).save(folder / f"light_on_dark_{i}.jpg", quality=95)
+    build_sum_transformer(**TINY_ATTENTION).save(folder / "sum.keras")
+    build_sum_fc(**TINY).save(folder / "sum_fc.keras")
+    build_anchor_transformer(**TINY_CROSS_ATTENTION).save(folder / "anchor.keras")
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(folder / "not_mnist_vit.keras")
+    (folder / "truncated.keras").write_bytes((folder / "sum.keras").read_bytes()[:400])
+    (folder / "text.png").write_text("not an image")
+    Image.fromarray(np.full((40, 40), 255, np.uint8)).save(folder / "blank.png")
+    return folder
+
+
+def run_cli(argv, capsys):
+    """Runs the command line in this process; returns `(exit_code, stdout, stderr)`."""
+    try:
+        cli.main([str(arg) for arg in argv])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("style", ["dark_on_light_{}.png", "light_on_dark_{}.jpg"])
+def test_pictures_become_mnist_style(files, mnist_path, style):
+    images, _ = mnist_digits(mnist_path, 12)
+    for i, original in enumerate(images):
+        converted = load_digit_image(files / style.format(i))
+        assert converted.shape == (28, 28, 1) and converted.dtype == np.float32
+        correlation = np.corrcoef(converted.ravel(), original.astype(float).ravel())[0, 1]
+        assert correlation > 0.9, (i, correlation)
+
+
+def test_predict_sum_prints_the_model_output_on_the_converted_images(files, capsys):
+    paths = [files / f"dark_on_light_{i}.png" for i in range(3)]
+    code, out, err = run_cli(["predict", "--model", files / "sum.keras", *paths], capsys)
+    assert code == 0, err
+    sequence = np.stack([load_digit_image(path) for path in paths])[None]
+    model = keras.saving.load_model(files / "sum.keras")
+    expected = float(model.predict({"sequence": sequence, "mask": np.ones((1, 3), bool)}, verbose=0)[0, 0])
+    assert f"predicted sum: {round(expected)} (model output {expected:.3f}) for 3 images" in out
+
+
+def test_predict_pads_images_for_a_fixed_length_model(files, capsys):
+    code, out, err = run_cli(
+        ["predict", "--model", files / "sum_fc.keras", files / "dark_on_light_0.png"], capsys
+    )
+    assert code == 0, err
+    assert "for 1 images" in out
+
+
+def test_predict_anchor_prints_answer_and_probability(files, capsys):
+    argv = ["predict", "--model", files / "anchor.keras", "--anchor", files / "dark_on_light_0.png"]
+    code, out, err = run_cli([*argv, files / "dark_on_light_1.png", files / "dark_on_light_2.png"], capsys)
+    assert code == 0, err
+    probability = float(out.split("probability ")[1].split(")")[0])
+    answer = "yes" if probability >= 0.5 else "no"
+    assert out.startswith(f"anchor's digit occurs: {answer} (probability")
+
+
+def test_evaluate_reports_the_task_metrics(files, mnist_path, capsys):
+    argv = ["evaluate", "--model", files / "sum_fc.keras", "--task", "sum", "--data", mnist_path]
+    code, out, err = run_cli([*argv, "--split", "validation", "--sequences", "64"], capsys)
+    assert code == 0, err
+    assert "on 64 fixed validation sequences" in out
+    for key in ("exact_accuracy:", "mse:", "mae:", "exact_accuracy_by_length: 1:"):
+        assert key in out
+
+
+BAD_INPUTS = {
+    "missing image": (["predict", "--model", "sum.keras", "missing.png"], "missing.png does not exist"),
+    "not an image": (["predict", "--model", "sum.keras", "text.png"], "text.png is not an image"),
+    "blank image": (["predict", "--model", "sum.keras", "blank.png"], "blank"),
+    "folder as image": (["predict", "--model", "sum.keras", "."], "is a folder"),
+    "zero images": (["predict", "--model", "sum.keras"], "required: IMAGE"),
+    "too many images": (["predict", "--model", "sum_fc.keras", *["dark_on_light_0.png"] * 11], "at most 10"),
+    "anchor with sum model": (
+        ["predict", "--model", "sum.keras", "--anchor", "dark_on_light_0.png", "dark_on_light_1.png"],
+        "takes no --anchor",
+    ),
+    "anchor model without anchor": (
+        ["predict", "--model", "anchor.keras", "dark_on_light_1.png"],
+        "--anchor",
+    ),
+    "missing model": (["predict", "--model", "nowhere.keras", "dark_on_light_0.png"], "does not exist"),
+    "truncated model": (["predict", "--model", "truncated.keras", "dark_on_light_0.png"], "truncated.keras"),
+    "image as model": (["predict", "--model", "blank.png", "dark_on_light_0.png"], "not a .keras model"),
+    "other keras model": (
+        ["predict", "--model", "not_mnist_vit.keras", "dark_on_light_0.png"],
+        "not a mnist_vit",
+    ),
+    "model of the other task": (["evaluate", "--model", "sum.keras", "--task", "anchor"], "sum task"),
+    "unknown task": (["evaluate", "--model", "sum.keras", "--task", "product"], "invalid choice: 'product'"),
+    "unknown split": (["evaluate", "--model", "sum.keras", "--task", "sum", "--split", "train"], "'train'"),
+    "zero sequences": (["evaluate", "--model", "sum.keras", "--task", "sum", "--sequences", "0"], "got 0"),
+    "non-numeric sequences": (
+        ["evaluate", "--model", "sum.keras", "--task", "sum", "--sequences", "x"],
+        "'x'",
+    ),
+    "missing data file": (
+        ["evaluate", "--model", "sum.keras", "--task", "sum", "--data", "nowhere.npz"],
+        "nowhere.npz",
+    ),
+    "corrupt data file": (
+        ["evaluate", "--model", "sum.keras", "--task", "sum", "--data", "text.png"],
+        "text.png",
+    ),
+    "unknown command": (["train"], "invalid choice: 'train'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_exit_2_and_writes_nothing(files, capsys, monkeypatch, case):
+    argv, expected = BAD_INPUTS[case]
+    monkeypatch.chdir(files)
+    before = sorted(os.listdir(files))
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert expected in err
+    assert "Traceback" not in err + out
+    assert sorted(os.listdir(files)) == before
+
+
+def test_module_entry_point_runs_as_a_separate_process(files):
+    command = [sys.executable, "-m", "mnist_vit", "predict", "--model", "sum.keras", "dark_on_light_0.png"]
+    done = subprocess.run(command, cwd=files, capture_output=True, text=True, env=script_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "predicted sum:" in done.stdout
+    bad = subprocess.run(command[:-1] + ["missing.png"], cwd=files, capture_output=True, text=True,
+                         env=script_env(), timeout=120)  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == "error: image missing.png does not exist"
+    assert "Traceback" not in bad.stderr
