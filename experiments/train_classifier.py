@@ -2,7 +2,8 @@
 
 Trains on MNIST's training split less its last 5,000 images, keeps the best
 checkpoint by validation accuracy, evaluates it once on the test split and
-writes `experiments/results/classification.json`.
+writes `experiments/results/classification.json`. Killed mid-epoch, the same
+command resumes after the last completed epoch.
 
     python experiments/train_classifier.py --data ../shared/data/mnist.npz
 """
@@ -19,7 +20,7 @@ from mnist_vit.cli_errors import (
     positive_int,
     run_main,
 )
-from mnist_vit.data import load_splits
+from mnist_vit.data import Split, load_splits
 from mnist_vit.encoder import build_classifier
 from mnist_vit.results import atomic_write_json, run_metadata
 from mnist_vit.training import make_callbacks, make_optimizer
@@ -34,6 +35,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--learning-rate", type=positive_float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument(
+        "--train-images", type=positive_int, help="train on only the first N training images (quick checks)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/classification", help="folder for logs and checkpoints")
     parser.add_argument("--results", default=os.path.join(HERE, "results", "classification.json"))
@@ -51,6 +55,10 @@ def main(argv=None):
     for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
         check_writable(folder)
     splits = load_splits(args.data)
+    if args.train_images:
+        splits["train"] = Split(
+            splits["train"].images[: args.train_images], splits["train"].labels[: args.train_images]
+        )
     keras.utils.set_random_seed(args.seed)
 
     model = build_classifier()

@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from mnist_vit.checkpoints import BestModelCheckpoint
+
 
 def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
     """AdamW with linear warm-up then cosine decay to zero over `total_steps`."""
@@ -24,18 +26,27 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
 def make_callbacks(run_dir, monitor, mode, patience=None):
     """Callbacks for one training run, all writing under `run_dir`.
 
-    TensorBoard logs (`run_dir/logs`), a CSV log (`run_dir/history.csv`), the
-    best model by `monitor` (`run_dir/best.keras`) and, when `patience` is
-    set, early stopping on `monitor`.
+    - `BackupAndRestore` (`run_dir/backup`): a run killed mid-epoch and
+      started again with the same command resumes after its last completed
+      epoch (same weights, optimizer state and schedule) and ends with the
+      same number of epochs; the backup is removed when training finishes.
+    - A CSV log (`run_dir/history.csv`, appended to on a resume).
+    - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
+    - TensorBoard logs (`run_dir/logs`).
+    - Early stopping on `monitor` when `patience` is set (its patience count
+      restarts on a resume).
 
     Returns:
         `(callbacks, best_model_path)`.
     """
     os.makedirs(run_dir, exist_ok=True)
+    backup_dir = os.path.join(run_dir, "backup")
+    resuming = os.path.isdir(backup_dir)
     best_path = os.path.join(run_dir, "best.keras")
     callbacks = [
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv")),
-        keras.callbacks.ModelCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True),
+        keras.callbacks.BackupAndRestore(backup_dir),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
+        BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
     ]
     if patience:
