@@ -97,7 +97,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
     import numpy as np
 
     from mnist_vit.sequence_training import build_and_compile
-    from mnist_vit.sequences import MAX_LEN, TEST_SEED, SequenceBatches
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, SequenceBatches
     from mnist_vit.tasks import get_task
 
     task = get_task("sum")
@@ -131,7 +131,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
 
     predicting = {}
     for name, pad_to in pipelines.items():
-        test = batches("test", 10000, pad_to, seed=TEST_SEED, fresh=False, batch=256)
+        test = batches("test", 10000, pad_to, seed=TEST_SEED, fresh=False, batch=EVALUATION_BATCH_SIZE)
         models[name].predict(test, verbose=0)  # compiles every shape
         start = time.perf_counter()
         models[name].predict(test, verbose=0)

@@ -24,6 +24,7 @@ import numpy as np
 
 from mnist_vit.cli_errors import ArgumentParser, check_writable, positive_int, run_main
 from mnist_vit.data import load_splits
+from mnist_vit.distribution import use_data_parallel
 from mnist_vit.hypermodels import SequenceHyperModel
 from mnist_vit.results import atomic_write_json, run_metadata
 from mnist_vit.sequence_training import (
@@ -31,7 +32,7 @@ from mnist_vit.sequence_training import (
     evaluate_sequence_model,
     train_sequence_model,
 )
-from mnist_vit.sequences import MAX_LEN
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
 from mnist_vit.tasks import get_task
 from mnist_vit.tuning import TUNERS, make_tuner
 
@@ -75,6 +76,11 @@ def parse_args(argv=None):
         help="fixed test sequences of lengths 1..10 (lengths 1..50 get 1/50 of this each)",
     )
     parser.add_argument("--search-only", action="store_true", help="stop after the search")
+    parser.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="train data-parallel on every local accelerator (jax backend, keras.distribution.DataParallel)",
+    )
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument(
         "--out", help="folder for tuner state, checkpoints and TensorBoard logs (default runs/<task>)"
@@ -196,6 +202,9 @@ def main(argv=None):
     task = get_task(args.task)
     for folder in (args.out, os.path.dirname(os.path.abspath(args.results)), args.figures):
         check_writable(folder)
+    if args.data_parallel:
+        devices = use_data_parallel([args.batch_size, EVALUATION_BATCH_SIZE])
+        print(f"data-parallel training on {devices} devices")
     splits = load_splits(args.data)
     print(
         f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, "

@@ -3,7 +3,7 @@
 import keras_tuner
 
 from mnist_vit.sequence_training import build_and_compile, make_batches
-from mnist_vit.sequences import VALIDATION_SEED
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, VALIDATION_SEED
 
 # Self-attention blocks before the head: the sum Transformer needs at least
 # one; the anchor model's cross-attention works without any.
@@ -80,7 +80,7 @@ class SequenceHyperModel(keras_tuner.HyperModel):
             "transformer",
             self.splits["validation"],
             self.validation_sequences,
-            256,
+            EVALUATION_BATCH_SIZE,
             VALIDATION_SEED,
         )
         return train, validation

@@ -4,7 +4,7 @@ import inspect
 
 import keras
 
-from mnist_vit.sequences import MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
 from mnist_vit.training import make_callbacks, make_optimizer
 
@@ -84,7 +84,13 @@ def train_sequence_model(
         task, model_name, splits["train"], train_sequences, batch_size, seed, fresh=True, lengths=lengths
     )
     validation = make_batches(
-        task, model_name, splits["validation"], validation_sequences, 256, VALIDATION_SEED, lengths=lengths
+        task,
+        model_name,
+        splits["validation"],
+        validation_sequences,
+        EVALUATION_BATCH_SIZE,
+        VALIDATION_SEED,
+        lengths=lengths,
     )
     model = build_and_compile(task, model_name, hyperparameters, epochs * len(train))
     callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, patience=patience)
@@ -103,7 +109,13 @@ def evaluate_sequence_model(
     (`required_slots`), else bucketed by length.
     """
     batches = SequenceBatches(
-        split, task.name, num_sequences, 256, seed=seed, lengths=lengths, pad_to=required_slots(model)
+        split,
+        task.name,
+        num_sequences,
+        EVALUATION_BATCH_SIZE,
+        seed=seed,
+        lengths=lengths,
+        pad_to=required_slots(model),
     )
     predictions = model.predict(batches, verbose=verbose)
     return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())

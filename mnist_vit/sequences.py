@@ -20,6 +20,7 @@ TASKS = ("sum", "anchor")
 MAX_LEN = 10
 VALIDATION_SEED = 1
 TEST_SEED = 2
+EVALUATION_BATCH_SIZE = 256  # batches of the fixed validation and test sequences
 
 
 @dataclasses.dataclass(frozen=True)
