@@ -145,7 +145,7 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
             return json.load(f)
     print(f"training {model_name}, seed {seed}, {args.epochs} epochs")
     start = time.time()
-    model, _ = train_sequence_model(
+    model, history = train_sequence_model(
         task,
         model_name,
         hyperparameters,
@@ -163,9 +163,19 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
             task, model, splits["test"], max(1, args.test_sequences // len(LONG_LENGTHS))
         )
     metrics["train_seconds"] = round(seconds, 1)
+    metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))
     atomic_write_json(done, metrics)
     print(f"{model_name} seed {seed}: test {task.headline} {metrics[task.headline]:.4f} ({seconds:.0f}s)")
     return metrics
+
+
+def seconds_to_reach(history, monitor, thresholds):
+    """Seconds of training until `monitor` first reached each threshold (None: never)."""
+    reached = {}
+    for threshold in thresholds:
+        epochs = [i for i, value in enumerate(history[monitor]) if value >= threshold]
+        reached[str(threshold)] = round(history["elapsed_seconds"][epochs[0]], 1) if epochs else None
+    return reached
 
 
 def long_length_accuracy(task, model, split, per_length):

@@ -1,6 +1,7 @@
 """Shared training pieces: optimizer with a schedule, and callbacks."""
 
 import os
+import time
 
 import keras
 
@@ -23,6 +24,22 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
 
 
+class ElapsedTime(keras.callbacks.Callback):
+    """Adds `elapsed_seconds` (since this process started training) to each epoch's logs.
+
+    Placed before the loggers, it puts the time into `history.csv` and
+    TensorBoard, so "how long until validation accuracy reached x" can be
+    read off a run.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["elapsed_seconds"] = time.perf_counter() - self.start
+
+
 def make_callbacks(run_dir, monitor, mode, patience=None):
     """Callbacks for one training run, all writing under `run_dir`.
 
@@ -30,6 +47,7 @@ def make_callbacks(run_dir, monitor, mode, patience=None):
       started again with the same command resumes after its last completed
       epoch (same weights, optimizer state and schedule) and ends with the
       same number of epochs; the backup is removed when training finishes.
+    - `elapsed_seconds` in the epoch logs (`ElapsedTime`).
     - A CSV log (`run_dir/history.csv`, appended to on a resume).
     - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
     - TensorBoard logs (`run_dir/logs`).
@@ -45,6 +63,7 @@ def make_callbacks(run_dir, monitor, mode, patience=None):
     best_path = os.path.join(run_dir, "best.keras")
     callbacks = [
         keras.callbacks.BackupAndRestore(backup_dir),
+        ElapsedTime(),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
         BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
