@@ -1,9 +1,11 @@
-"""Regenerates the README's results table from the results files.
+"""Regenerates the README's results and performance tables from the results files.
 
 Reads `experiments/results/{classification,sum,anchor}.json` (whichever
 exist) and rewrites the block between `<!-- results:start -->` and
 `<!-- results:end -->` in README.md, with the original project's numbers
-beside ours.
+beside ours; reads `experiments/results/throughput.json` (if it exists) and
+rewrites the block between `<!-- performance:start -->` and
+`<!-- performance:end -->`.
 
     python experiments/update_readme.py
 """
@@ -14,7 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+ORIGINAL_THROUGHPUT = 673  # training sequences/s of the original project, same kind of machine
 
 # The original PyTorch project's validation numbers (shared/docs/reference.md);
 # it validated on MNIST's test split.
@@ -72,6 +74,38 @@ def render(results):
     return "\n".join(lines)
 
 
+def render_performance(throughput):
+    lines = [
+        "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
+        "| predict seq/s (buckets / padded) | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in throughput["results"]:
+        lines.append(
+            f"| {row['backend']} | {row['model']} (batch {row['batch_size']}) "
+            f"| {row['sequences_per_second']:.0f} | {row['padded_sequences_per_second']:.0f} "
+            f"| {row['ratio_vs_padded']:.2f} | {row['predict_sequences_per_second']:.0f} / "
+            f"{row['padded_predict_sequences_per_second']:.0f} | {row['peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    lines.append(
+        "Written by `python experiments/update_readme.py` from `experiments/results/throughput.json`, "
+        f"made by `{throughput['command']}` on {throughput['machine']}. The original project trained at "
+        f"{ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine."
+    )
+    return "\n".join(lines)
+
+
+def replace_block(readme, name, text):
+    """`readme` with the text between `<!-- name:start -->` and `<!-- name:end -->` replaced."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in readme or end not in readme:
+        raise ValueError(f"README.md lacks the {start} ... {end} markers")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{text}\n{end}{tail}"
+
+
 def main():
     results = {}
     for task in ("classification", "sum", "anchor"):
@@ -82,13 +116,18 @@ def main():
     readme_path = os.path.join(ROOT, "README.md")
     with open(readme_path) as f:
         readme = f.read()
-    if START not in readme or END not in readme:
-        print(f"error: {readme_path} lacks the {START} ... {END} markers", file=sys.stderr)
+    throughput_path = os.path.join(HERE, "results", "throughput.json")
+    try:
+        readme = replace_block(readme, "results", render(results))
+        if os.path.exists(throughput_path):
+            with open(throughput_path) as f:
+                readme = replace_block(readme, "performance", render_performance(json.load(f)))
+            results["throughput"] = True
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
     with open(readme_path, "w") as f:
-        f.write(f"{head}{START}\n{render(results)}\n{END}{tail}")
+        f.write(readme)
     print(f"updated {readme_path} from {', '.join(results) or 'no results'}")
     return 0
 

@@ -10,10 +10,14 @@ from keras import layers, ops
 class AnchorCrossAttention(keras.layers.Layer):
     """Multi-head attention with the anchor as query and the sequence as keys and values.
 
-    Both inputs are layer-normalised, then projected per head
-    (`key_dim = dim // num_heads`). Scaled dot-product logits over the
-    slots are masked, so padded slots get attention weight exactly 0 and
-    their content cannot change any output.
+    Anchor and sequence are layer-normalised (one shared normalisation) and
+    projected per head (`key_dim = dim // num_heads`). Query and keys share
+    one projection: anchor and slots are embeddings of the same kind, and
+    matching them is symmetric, so the logits `(W a) . (W s)` measure
+    similarity from the first training step (with separate random
+    projections they start as noise). Values have their own projection.
+    Scaled dot-product logits over the slots are masked, so padded slots get
+    attention weight exactly 0 and their content cannot change any output.
 
     Besides the attention output, the layer returns each head's best match
     score: the largest logit over the real slots. Softmax weights only say
