@@ -142,6 +142,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
         "ratio_vs_padded": round(training["bucketed"] / training["padded"], 3),
         "predict_sequences_per_second": round(predicting["bucketed"], 1),
         "padded_predict_sequences_per_second": round(predicting["padded"], 1),
+        "padding_fraction": {name: round(train[name].padding_fraction(), 4) for name in pipelines},
         "training_seconds_per_round": {name: [round(s, 3) for s in seconds[name]] for name in pipelines},
     }
 

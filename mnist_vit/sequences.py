@@ -215,6 +215,11 @@ class SequenceBatches(keras.utils.PyDataset):
         """Lengths `(n,)` in the order the batches serve them."""
         return self.sequences.lengths[self.served_rows()]
 
+    def padding_fraction(self):
+        """Fraction of the slots served this epoch that are padding (encoded for nothing)."""
+        served = sum(len(self.batch_rows(i)) * self._slots(self.batch_rows(i)) for i in range(len(self)))
+        return 1.0 - float(self.sequences.lengths.sum()) / served
+
     def on_epoch_end(self):
         if self.fresh:
             self.epoch += 1

@@ -106,3 +106,11 @@ def test_no_image_crosses_splits(mnist_path):
     assert idx.max() < len(splits["validation"])
     real = inputs["sequence"][inputs["mask"]][..., 0]
     np.testing.assert_array_equal(real, splits["validation"].images[idx[idx >= 0]])
+
+
+def test_padding_fraction_counts_padded_slots(tiny_split):
+    padded = SequenceBatches(tiny_split, "sum", 100, batch_size=10, seed=0, pad_to=10)
+    lengths = padded.sequences.lengths
+    assert padded.padding_fraction() == pytest.approx(1 - lengths.sum() / (100 * 10))
+    bucketed = SequenceBatches(tiny_split, "sum", 100, batch_size=10, seed=0)
+    assert 0 <= bucketed.padding_fraction() < padded.padding_fraction()
