@@ -27,6 +27,15 @@ def applied_hyperparameters(task, model_name, hyperparameters):
 def build_and_compile(task, model_name, hyperparameters, total_steps):
     """Builds `model_name` of `task` from `hyperparameters` and compiles it."""
     model = task.builders[model_name](**model_kwargs(task.builders[model_name], hyperparameters))
+    return compile_for_task(task, model, hyperparameters, total_steps)
+
+
+def compile_for_task(task, model, hyperparameters, total_steps):
+    """Compiles `model` with the task's loss and metrics and the project's optimizer; returns it.
+
+    AdamW at `hyperparameters["learning_rate"]` and `["weight_decay"]`,
+    warm-up over the first 5% of `total_steps`, then cosine decay.
+    """
     model.compile(
         optimizer=make_optimizer(
             hyperparameters["learning_rate"],

@@ -67,6 +67,7 @@ def build_sum_transformer(
     ff_dim=128,
     dropout=0.1,
     head_units=64,
+    encoder=None,
 ):
     """Transformer sum model: encoder, self-attention blocks, per-slot value, masked sum.
 
@@ -84,9 +85,12 @@ def build_sum_transformer(
         ff_dim: int. Feed-forward hidden units.
         dropout: float. Dropout in the blocks and the head.
         head_units: int. Hidden units of the per-slot head.
+        encoder: a prebuilt image encoder model (raw `(28, 28, 1)` image ->
+            `(embed_dim,)`) to use instead of building one from the encoder
+            args, e.g. another architecture's for a benchmark.
     """
     inputs = sequence_inputs()
-    encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
+    encoder = encoder or build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
     x = encode_slots(encoder, inputs["sequence"])
     for i in range(num_blocks):
         x = TransformerEncoderBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(
