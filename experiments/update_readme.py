@@ -77,15 +77,18 @@ def render(results):
 def render_performance(throughput):
     lines = [
         "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
-        "| predict seq/s (buckets / padded) | peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        "| predict seq/s (buckets / padded) | padding share of encoded slots (buckets / padded) "
+        "| peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in throughput["results"]:
         lines.append(
             f"| {row['backend']} | {row['model']} (batch {row['batch_size']}) "
             f"| {row['sequences_per_second']:.0f} | {row['padded_sequences_per_second']:.0f} "
             f"| {row['ratio_vs_padded']:.2f} | {row['predict_sequences_per_second']:.0f} / "
-            f"{row['padded_predict_sequences_per_second']:.0f} | {row['peak_rss_mb']:.0f} |"
+            f"{row['padded_predict_sequences_per_second']:.0f} "
+            f"| {row['padding_fraction']['bucketed']:.1%} / {row['padding_fraction']['padded']:.1%} "
+            f"| {row['peak_rss_mb']:.0f} |"
         )
     lines.append("")
     lines.append(
