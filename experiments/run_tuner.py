@@ -194,12 +194,18 @@ def long_length_accuracy(task, model, split, per_length):
     return accuracy
 
 
+def _mean_or_none(values):
+    """Mean of the values that are not None (e.g. a threshold never reached); None if there are none."""
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
 def summarize(per_seed):
     """Mean and std over seeds of every scalar metric, and per-seed values."""
     summary = {}
     for key, value in per_seed[0].items():
         if isinstance(value, dict):
-            summary[key] = {k: float(np.mean([s[key][k] for s in per_seed])) for k in value}
+            summary[key] = {k: _mean_or_none([s[key][k] for s in per_seed]) for k in value}
         else:
             values = [s[key] for s in per_seed]
             summary[key] = float(np.mean(values))
