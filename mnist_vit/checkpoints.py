@@ -3,11 +3,10 @@
 import json
 import math
 import os
-import tempfile
 
 import keras
 
-from mnist_vit.results import atomic_write_json
+from mnist_vit.results import atomic_write, atomic_write_json
 
 
 def save_model_atomically(model, path):
@@ -16,18 +15,7 @@ def save_model_atomically(model, path):
     A crash during the save leaves the previous file (or none), never a
     truncated one.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
-    os.close(handle)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, ".keras", model.save)
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
