@@ -113,19 +113,23 @@ def build_sum_deepsets(
 
     phi is the Transformer's per-slot head (`slot_values`) applied to each
     image on its own, so the two models differ only in the self-attention
-    blocks. rho is a residual MLP on the pooled sum, `s + MLP(s)`, whose last
-    layer starts at zero: the model starts out predicting the sum of the
-    per-item values. (A plain MLP rho on a pooled vector, the first design,
-    did not learn even to count in this budget: Adam moves each weight by
-    about the learning rate per step, too slowly to grow outputs of 0..90
-    from unit-scale features.) Args are those of `build_sum_transformer`
-    that apply.
+    blocks. rho is a residual MLP on the pooled sum, `s + MLP(s / m)`, whose
+    last layer starts at zero, with `m` the mean sum of lengths 1..max_len:
+    the model starts out predicting the sum of the per-item values. (A plain
+    MLP rho on a pooled vector, the first design, did not learn even to
+    count in this budget: Adam moves each weight by about the learning rate
+    per step, too slowly to grow outputs of 0..90 from unit-scale features.
+    Without the `1 / m`, the MLP saw inputs up to 90, so each such step
+    moved the output by about a half and the rounded sums stayed noisy:
+    exact accuracy 0.71, 0.88 on single images.) Args are those of
+    `build_sum_transformer` that apply.
     """
     inputs = sequence_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
     x = encode_slots(encoder, inputs["sequence"])
     pooled = MaskedSum(name="sum")(slot_values(x, head_units, dropout), inputs["mask"])
-    x = layers.Dense(head_units, activation="relu", name="rho_hidden")(pooled)
+    x = layers.Rescaling(1.0 / mean_sum(MAX_LEN), name="rho_scale")(pooled)
+    x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
     x = layers.Dense(1, kernel_initializer="zeros", name="rho_output")(x)
     outputs = layers.Add(name="rho")([pooled, x])
     return keras.Model(inputs, outputs, name="sum_deepsets")
