@@ -1,17 +1,23 @@
 """Training-time augmentation that keeps a digit the same digit."""
 
+import math
+
 import keras
-from keras import layers
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
 class DigitAugmentation(keras.layers.Layer):
     """Small random rotations, shifts and zoom, in training only.
 
-    Never flips: a mirrored 2, 3, 4, 5, 7 or 9 is not a digit. Unlike Keras's
-    random image layers, which default to `training=True` when called
-    directly, this layer is the identity unless `training` is true, so a
-    model called outside `fit` is deterministic.
+    Each image gets one random affine transform (rotation about the centre,
+    zoom about the centre, shift), resampled once with bilinear interpolation
+    and zeros outside the image. Never flips: a mirrored 2, 3, 4, 5, 7 or 9 is
+    not a digit. The layer is the identity unless `training` is true, so a
+    model called outside `fit` is deterministic. It uses only `keras.ops` and
+    `keras.random`, so a model that contains it stays jit-compilable on every
+    backend (Keras's RandomRotation/RandomTranslation/RandomZoom switch jit
+    off for the whole model under jax).
 
     Args:
         rotation: float. Max rotation as a fraction of a full turn. Defaults
@@ -19,35 +25,56 @@ class DigitAugmentation(keras.layers.Layer):
         shift: float. Max shift as a fraction of height and width. Defaults
             to `0.08`.
         zoom: float. Max zoom in or out as a fraction. Defaults to `0.08`.
-        seed: int or None. Seed of the random layers.
+        seed: int or None. Seed of the random transforms.
 
     Call arguments:
-        images: float `(batch, 28, 28, 1)`.
+        images: float `(batch, height, width, channels)`.
         training: bool.
     """
 
     def __init__(self, rotation=0.03, shift=0.08, zoom=0.08, seed=None, **kwargs):
         super().__init__(**kwargs)
+        for name, value in (("rotation", rotation), ("shift", shift), ("zoom", zoom)):
+            if not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
         self.rotation = rotation
         self.shift = shift
         self.zoom = zoom
         self.seed = seed
-        self.transforms = [
-            layers.RandomRotation(rotation, fill_mode="constant", seed=seed, name="rotate"),
-            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed, name="shift"),
-            layers.RandomZoom(zoom, fill_mode="constant", seed=seed, name="zoom"),
-        ]
-
-    def build(self, input_shape):
-        for transform in self.transforms:
-            transform.build(input_shape)
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
         if not training:
             return images
-        for transform in self.transforms:
-            images = transform(images, training=True)
-        return images
+        return ops.image.affine_transform(
+            images, self._random_transforms(ops.shape(images)), fill_mode="constant"
+        )
+
+    def _random_transforms(self, image_shape):
+        """Returns `(batch, 8)` output-to-input pixel maps for `affine_transform`.
+
+        Row `[a0, a1, a2, b0, b1, b2, 0, 0]` reads output pixel `(x, y)` from
+        input pixel `(a0 x + a1 y + a2, b0 x + b1 y + b2)`: a rotation by
+        `angle` and scaling by `scale` about the image centre, then a shift.
+        """
+        batch, height, width = image_shape[0], image_shape[1], image_shape[2]
+
+        def uniform(limit):
+            return keras.random.uniform((batch,), -limit, limit, seed=self.seed_generator)
+
+        angle = uniform(2 * math.pi * self.rotation)
+        scale = 1.0 + uniform(self.zoom)
+        shift_x = uniform(self.shift * width)
+        shift_y = uniform(self.shift * height)
+        center_x, center_y = (width - 1) / 2, (height - 1) / 2
+        a0 = scale * ops.cos(angle)
+        a1 = -scale * ops.sin(angle)
+        b0 = -a1
+        b1 = a0
+        a2 = center_x + shift_x - a0 * center_x - a1 * center_y
+        b2 = center_y + shift_y - b0 * center_x - b1 * center_y
+        zeros = ops.zeros_like(angle)
+        return ops.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -4,6 +4,7 @@ import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 
+from mnist_vit.augmentation import DigitAugmentation
 from mnist_vit.encoder import build_classifier, build_encoder
 
 TINY = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)
@@ -32,6 +33,37 @@ def test_augmentation_only_in_training():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(encoder(images)), inference[0])
     augmented = encoder.get_layer("augment")(images, training=True)
     assert not np.allclose(keras.ops.convert_to_numpy(augmented), images / 255.0)
+
+
+def test_augmentation_without_range_is_the_identity():
+    images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype("float32")
+    layer = DigitAugmentation(rotation=0.0, shift=0.0, zoom=0.0, seed=1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(images, training=True)), images, atol=1e-5)
+
+
+def test_augmentation_moves_a_dot_within_its_shift_range():
+    images = np.zeros((64, 28, 28, 1), "float32")
+    images[:, 14, 10, 0] = 1.0
+    layer = DigitAugmentation(rotation=0.0, shift=0.1, zoom=0.0, seed=2)
+    moved = keras.ops.convert_to_numpy(layer(images, training=True))[..., 0]
+    rows, cols = np.indices((28, 28))
+    mass = moved.sum(axis=(1, 2))
+    offset_rows = (moved * rows).sum(axis=(1, 2)) / mass - 14
+    offset_cols = (moved * cols).sum(axis=(1, 2)) / mass - 10
+    assert np.all(np.abs(offset_rows) <= 2.8 + 1e-4) and np.all(np.abs(offset_cols) <= 2.8 + 1e-4)
+    assert np.std(offset_rows) > 0.5 and np.std(offset_cols) > 0.5
+
+
+def test_augmentation_rejects_a_range_of_a_full_turn():
+    with pytest.raises(ValueError, match="rotation must be in"):
+        DigitAugmentation(rotation=1.5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="jit is resolved per backend; jax always jits")
+def test_model_with_augmentation_compiles_with_jit():
+    model = build_classifier(**{**TINY, "augment": True})
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert model.jit_compile
 
 
 def test_a_few_fit_steps_lower_the_loss():
