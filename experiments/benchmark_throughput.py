@@ -20,7 +20,6 @@ sequences, and the process's peak resident memory, and writes
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -28,10 +27,10 @@ import subprocess
 import sys
 import time
 
+from mnist_vit.backends import BACKENDS, installed_backends
 from mnist_vit.cli_errors import ArgumentParser, UsageError, check_writable, positive_int, run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BACKENDS = ("tensorflow", "jax", "torch")
 
 # The original PyTorch project's sum Transformer (../shared/docs/reference.md):
 # its encoder (`original_encoder`), one block with 4 heads and feed-forward
@@ -189,10 +188,6 @@ def child_main(args):
         row["peak_rss_mb"] = round(peak_rss_mb(), 1)
         rows.append(row)
     print("ROWS " + json.dumps(rows), flush=True)
-
-
-def installed_backends():
-    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
 
 
 def main():

@@ -4,7 +4,6 @@ CI runs the suite once per backend, so every ordered pair of tensorflow, jax
 and torch is checked.
 """
 
-import importlib.util
 import subprocess
 import sys
 
@@ -16,13 +15,10 @@ from model_helpers import TINY, TINY_ATTENTION, TINY_CROSS_ATTENTION, random_inp
 from run_script import ROOT, script_env
 
 from mnist_vit.anchor_models import build_anchor_fc, build_anchor_transformer
+from mnist_vit.backends import installed_backends
 from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
 
-OTHER_BACKENDS = [
-    name
-    for name in ("tensorflow", "jax", "torch")
-    if name != keras.backend.backend() and importlib.util.find_spec(name) is not None
-]
+OTHER_BACKENDS = [name for name in installed_backends() if name != keras.backend.backend()]
 MODELS = {
     "sum_transformer": (lambda: build_sum_transformer(**{**TINY_ATTENTION, "augment": True}), False),
     "sum_deepsets": (lambda: build_sum_deepsets(**TINY), False),
