@@ -34,7 +34,7 @@ from mnist_vit.sequence_training import (
 )
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
 from mnist_vit.tasks import get_task
-from mnist_vit.tuning import TUNERS, make_tuner
+from mnist_vit.tuning import ORACLES, make_tuner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -58,7 +58,7 @@ LONG_LENGTHS = range(1, 51)
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sum", choices=("sum", "anchor"))
-    parser.add_argument("--tuner", default="random", choices=sorted(TUNERS))
+    parser.add_argument("--tuner", default="random", choices=sorted(ORACLES))
     parser.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")

@@ -1,13 +1,27 @@
-"""KerasTuner tuners with one TensorBoard folder per trial on every backend."""
+"""KerasTuner tuners that try the defaults first, with one TensorBoard folder per trial on every backend."""
 
 import keras
 import keras_tuner
 
-TUNERS = {
-    "random": keras_tuner.RandomSearch,
-    "bayesian": keras_tuner.BayesianOptimization,
-    "hyperband": keras_tuner.Hyperband,
+ORACLES = {
+    "random": keras_tuner.oracles.RandomSearchOracle,
+    "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+    "hyperband": keras_tuner.oracles.HyperbandOracle,
 }
+
+
+class DefaultsFirst:
+    """Oracle mixin: the search's first trial uses every hyperparameter's default.
+
+    The defaults are the untuned model, so even a search of a few trials
+    scores it and can only find something better; the other trials are the
+    oracle's own. Not for Hyperband, whose brackets schedule every trial.
+    """
+
+    def populate_space(self, trial_id):
+        if self.trials:
+            return super().populate_space(trial_id)
+        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": self.hyperparameters.values}
 
 
 class PerTrialTensorBoard:
@@ -47,6 +61,7 @@ class PerTrialTensorBoard:
 def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, directory, project_name, seed=0):
     """Builds a tuner of `kind` ("random", "bayesian" or "hyperband").
 
+    Random and Bayesian search start with the defaults (`DefaultsFirst`).
     Running again with the same `directory` and `project_name` resumes the
     search: completed trials are reloaded, not retrained.
 
@@ -56,17 +71,15 @@ def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, direc
         epochs: int. Hyperband's `max_epochs` (other tuners take epochs from
             `search`).
     """
-    if kind not in TUNERS:
-        raise ValueError(f"Unknown tuner {kind!r}; expected one of {tuple(TUNERS)}")
-    cls = type(f"Logged{TUNERS[kind].__name__}", (PerTrialTensorBoard, TUNERS[kind]), {})
-    common = dict(
-        hypermodel=hypermodel,
-        objective=keras_tuner.Objective(objective, direction),
-        directory=directory,
-        project_name=project_name,
-        seed=seed,
-        overwrite=False,
-    )
+    if kind not in ORACLES:
+        raise ValueError(f"Unknown tuner {kind!r}; expected one of {tuple(ORACLES)}")
+    objective = keras_tuner.Objective(objective, direction)
     if kind == "hyperband":
-        return cls(max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
-    return cls(max_trials=max_trials, **common)
+        oracle = ORACLES[kind](objective, max_epochs=epochs, factor=3, hyperband_iterations=1, seed=seed)
+    else:
+        oracle_class = type(f"DefaultsFirst{ORACLES[kind].__name__}", (DefaultsFirst, ORACLES[kind]), {})
+        oracle = oracle_class(objective, max_trials=max_trials, seed=seed)
+    tuner_class = type("LoggedTuner", (PerTrialTensorBoard, keras_tuner.Tuner), {})
+    return tuner_class(
+        oracle=oracle, hypermodel=hypermodel, directory=directory, project_name=project_name, overwrite=False
+    )
