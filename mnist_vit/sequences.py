@@ -121,7 +121,14 @@ class SequenceBatches(keras.utils.PyDataset):
         fresh: bool. Draw new sequences each epoch (training), from seed
             `(seed, epoch)`, and serve the batches in a shuffled order.
         pad_to: None or int, see above.
-        **kwargs: passed to `keras.utils.PyDataset` (workers, ...).
+        workers: int. Threads that prepare batches (Keras's `PyDataset`
+            option). Defaults to `2`: with more than one, Keras's TensorFlow
+            data adapter also turns off tf.data autotuning, whose optimisation
+            thread sleeps in periods that double up to tens of seconds and
+            holds up the release of every finished epoch's iterator until its
+            sleep ends (measured: stalls of up to 20 s before an epoch's first
+            step, and benchmark rounds quantised at 1.28, 2.56, 5.12 s, ...).
+        **kwargs: passed to `keras.utils.PyDataset`.
     """
 
     def __init__(
@@ -134,9 +141,10 @@ class SequenceBatches(keras.utils.PyDataset):
         lengths=(1, MAX_LEN),
         fresh=False,
         pad_to=None,
+        workers=2,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(workers=workers, **kwargs)
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if pad_to is not None and pad_to < lengths[1]:
