@@ -21,7 +21,10 @@ class DefaultsFirst:
     def populate_space(self, trial_id):
         if self.trials:
             return super().populate_space(trial_id)
-        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": self.hyperparameters.values}
+        # A copy: KerasTuner hands this dict to the trial as is, and the
+        # oracle's own defaults must not change with the trial's values.
+        defaults = dict(self.hyperparameters.values)
+        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": defaults}
 
 
 class PerTrialTensorBoard:
@@ -58,6 +61,10 @@ class PerTrialTensorBoard:
                 callback.log_dir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
 
 
+class LoggedTuner(PerTrialTensorBoard, keras_tuner.Tuner):
+    """A KerasTuner `Tuner` with `PerTrialTensorBoard`'s folders and trial lines."""
+
+
 def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, directory, project_name, seed=0):
     """Builds a tuner of `kind` ("random", "bayesian" or "hyperband").
 
@@ -79,7 +86,6 @@ def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, direc
     else:
         oracle_class = type(f"DefaultsFirst{ORACLES[kind].__name__}", (DefaultsFirst, ORACLES[kind]), {})
         oracle = oracle_class(objective, max_trials=max_trials, seed=seed)
-    tuner_class = type("LoggedTuner", (PerTrialTensorBoard, keras_tuner.Tuner), {})
-    return tuner_class(
+    return LoggedTuner(
         oracle=oracle, hypermodel=hypermodel, directory=directory, project_name=project_name, overwrite=False
     )
