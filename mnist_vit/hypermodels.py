@@ -29,8 +29,9 @@ def search_space(hp, task_name="sum"):
     return {
         "embed_dim": hp.Choice("embed_dim", [32, 64, 128], default=64),
         # Augmentation regularises the encoder but slows learning from the
-        # targets of whole sequences: without it, the sum Transformer reached
-        # 0.93 validation exact accuracy in 10 epochs, with it 0.77.
+        # targets of whole sequences: in a probe (sum Transformer, 10 epochs,
+        # tensorflow) validation exact accuracy reached 0.93 without it and
+        # 0.77 with it.
         "augment": hp.Boolean("augment", default=False),
         "num_blocks": hp.Int("num_blocks", *NUM_BLOCKS[task_name], default=1),
         "num_heads": hp.Choice("num_heads", [2, 4], default=2),
