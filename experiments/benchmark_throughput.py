@@ -14,7 +14,10 @@ for the same number of steps, alternating (a) and (b) for a few rounds after
 a warm-up that compiles every batch shape. It prints training sequences/s of
 each, the ratio b/a, `model.predict` sequences/s on the 10,000 test
 sequences, and the process's peak resident memory, and writes
-`experiments/results/throughput.json`.
+`experiments/results/throughput.json`. It also splits a training step's time
+into a fixed part and a part per slot: ms per step on batches whose
+sequences all have 1, 2, 5 or 10 images, with a straight line fitted through
+them. The per-slot part is all that removing padding can save.
 
     python experiments/benchmark_throughput.py --data ../shared/data/mnist.npz
 """
@@ -112,12 +115,43 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def step_milliseconds(model, split, batch_size, steps, slot_counts=(1, 2, 5, 10)):
+    """Training step time on batches whose sequences all have the same number of images.
+
+    Returns:
+        dict with `step_ms_by_slots` (slot count -> ms per `train_on_batch`,
+        mean of `steps` steps after one untimed step) and the least-squares
+        line through them, `fixed_ms_per_step + ms_per_slot * slots`.
+    """
+    import numpy as np
+
+    from mnist_vit.sequences import SequenceBatches
+
+    milliseconds = {}
+    for slots in slot_counts:
+        inputs, targets = SequenceBatches(
+            split, "sum", batch_size, batch_size, seed=slots, lengths=(slots, slots)
+        )[0]
+        model.train_on_batch(inputs, targets)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(inputs, targets)
+        milliseconds[slots] = 1000 * (time.perf_counter() - start) / steps
+    per_slot, fixed = np.polyfit(list(milliseconds), list(milliseconds.values()), 1)
+    return {
+        "step_ms_by_slots": {str(slots): round(ms, 2) for slots, ms in milliseconds.items()},
+        "fixed_ms_per_step": round(float(fixed), 2),
+        "ms_per_slot": round(float(per_slot), 2),
+    }
+
+
 def measure(model_name, hyperparameters, splits, steps, rounds):
     """Times (a) padded and (b) bucketed training and prediction of one sum Transformer.
 
     Returns:
         dict with sequences/s of each pipeline (training: the median round),
-        the ratio b/a, and prediction sequences/s on the 10,000 test sequences.
+        the ratio b/a, prediction sequences/s on the 10,000 test sequences,
+        and the step time split of `step_milliseconds`.
     """
     import numpy as np
 
@@ -150,6 +184,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
             flush=True,
         )
     training = {name: steps * batch_size / float(np.median(seconds[name])) for name in pipelines}
+    step_split = step_milliseconds(models["bucketed"], splits["train"], batch_size, steps)
 
     predicting = {}
     for name, pad_to in pipelines.items():
@@ -166,6 +201,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
         "padded_predict_sequences_per_second": round(predicting["padded"], 1),
         "padding_fraction": {name: round(train[name].padding_fraction(), 4) for name in pipelines},
         "training_seconds_per_round": {name: [round(s, 3) for s in seconds[name]] for name in pipelines},
+        **step_split,
     }
 
 
@@ -225,7 +261,8 @@ def main():
                 f"{row['backend']:>10} {row['model']:>8}: bucketed {row['sequences_per_second']:.0f} seq/s, "
                 f"padded {row['padded_sequences_per_second']:.0f} seq/s, ratio {row['ratio_vs_padded']:.2f}, "
                 f"predict {row['predict_sequences_per_second']:.0f} seq/s, "
-                f"peak RSS {row['peak_rss_mb']:.0f} MB"
+                f"peak RSS {row['peak_rss_mb']:.0f} MB, step {row['fixed_ms_per_step']:.1f} ms "
+                f"+ {row['ms_per_slot']:.2f} ms per slot"
             )
     metadata = run_metadata()
     atomic_write_json(

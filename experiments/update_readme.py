@@ -78,8 +78,8 @@ def render_performance(throughput):
     lines = [
         "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
         "| predict seq/s (buckets / padded) | padding share of encoded slots (buckets / padded) "
-        "| peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| peak RSS MB | training step ms: fixed + per slot |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in throughput["results"]:
         lines.append(
@@ -88,7 +88,7 @@ def render_performance(throughput):
             f"| {row['ratio_vs_padded']:.2f} | {row['predict_sequences_per_second']:.0f} / "
             f"{row['padded_predict_sequences_per_second']:.0f} "
             f"| {row['padding_fraction']['bucketed']:.1%} / {row['padding_fraction']['padded']:.1%} "
-            f"| {row['peak_rss_mb']:.0f} |"
+            f"| {row['peak_rss_mb']:.0f} | {row['fixed_ms_per_step']:.1f} + {row['ms_per_slot']:.2f} |"
         )
     lines.append("")
     lines.append(
