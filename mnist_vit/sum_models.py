@@ -8,17 +8,25 @@ Every model takes the same inputs and gives the same output:
 The Transformer and Deep Sets models accept any number of slots; the
 fully-connected baseline needs exactly `max_len`. Padded slots never change a
 prediction (the models are tested for it).
+
+The Transformer and Deep Sets models read each slot as a distribution over
+the digits 0..9. They are `SumModel`s: they train on the expected sum
+(Huber loss) plus the negative log-likelihood of the true sum under the
+slots' convolved distributions, and predict the most likely sum
+(`MostLikelySum`). The fully-connected baseline has no per-slot digits; it
+trains on and predicts one regressed number.
 """
 
 import keras
 from keras import layers
 
 from mnist_vit.data import NUM_CLASSES
-from mnist_vit.digit_value import DigitValue
+from mnist_vit.digit_value import DigitValue, MostLikelySum
 from mnist_vit.encoder import IMAGE_INPUT_SHAPE, build_encoder
 from mnist_vit.pooling import MaskedSum
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import FlattenSlots, FoldSlots, UnfoldSlots, ZeroPadding
+from mnist_vit.sum_distribution import SumModel
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 MEAN_DIGIT = 4.5
@@ -42,18 +50,30 @@ def encode_slots(encoder, sequence):
     return UnfoldSlots(name="unfold_slots")(encoder(FoldSlots(name="fold_slots")(sequence)), sequence)
 
 
-def slot_values(x, head_units, dropout):
-    """Per-slot head: layer norm, Dense-ReLU, dropout, digit logits, expected digit value.
+def slot_digits(x, head_units, dropout):
+    """Per-slot head: layer norm, Dense-ReLU, dropout, digit logits.
 
-    `(batch, slots, dim)` -> `(batch, slots, 1)`, each value in 0..9 (see
-    `DigitValue`). An untrained head gives about 4.5 per slot, so a masked sum
-    of the values has the scale of a digit sum from the start.
+    `(batch, slots, dim)` -> `(batch, slots, 10)` logits of each slot's digit.
     """
     x = layers.LayerNormalization(name="final_norm")(x)
     x = layers.Dense(head_units, activation="relu", name="head_hidden")(x)
     x = layers.Dropout(dropout, name="head_dropout")(x)
-    x = layers.Dense(NUM_CLASSES, name="digit_logits")(x)
-    return DigitValue(name="digit_value")(x)
+    return layers.Dense(NUM_CLASSES, name="digit_logits")(x)
+
+
+def expected_sum(logits, mask):
+    """Sum of the real slots' expected digit values (`DigitValue`): `(batch, 1)`.
+
+    An untrained head gives about 4.5 per slot, so the sum has the scale of a
+    digit sum from the start.
+    """
+    return MaskedSum(name="sum")(DigitValue(name="digit_value")(logits), mask)
+
+
+def sum_model(inputs, expected, logits, name):
+    """A `SumModel` whose prediction is the most likely sum near `expected` (`MostLikelySum`)."""
+    prediction = MostLikelySum(name="prediction")(logits, expected, inputs["mask"])
+    return SumModel(inputs, [prediction, expected, logits], name=name)
 
 
 def build_sum_transformer(
@@ -69,13 +89,14 @@ def build_sum_transformer(
     head_units=64,
     encoder=None,
 ):
-    """Transformer sum model: encoder, self-attention blocks, per-slot value, masked sum.
+    """Transformer sum model: encoder, self-attention blocks, per-slot digits, masked sum.
 
     Each real slot's output after the blocks goes through a small head to a
-    distribution over the digit values 0..9 (`DigitValue`, its expected
-    value), and the values of the real slots are summed. An untrained model
-    (uniform distributions) predicts 4.5 per image: the output scales with the
-    count without any fixed rescaling.
+    distribution over the digit values 0..9. The expected sum (the real
+    slots' expected values, summed) is 4.5 per image for an untrained model:
+    the output scales with the count without any fixed rescaling. The model
+    predicts the sum of the slots' most likely digits (`MostLikelySum`) and
+    trains on the expected sum and the sum's distribution (`SumModel`).
 
     Args:
         embed_dim, filters, kernel_size, encoder_dropout, augment: the encoder's
@@ -96,8 +117,8 @@ def build_sum_transformer(
         x = TransformerEncoderBlock(num_heads, ff_dim, dropout, name=f"block_{i}")(
             x, padding_mask=inputs["mask"]
         )
-    outputs = MaskedSum(name="sum")(slot_values(x, head_units, dropout), inputs["mask"])
-    return keras.Model(inputs, outputs, name="sum_transformer")
+    logits = slot_digits(x, head_units, dropout)
+    return sum_model(inputs, expected_sum(logits, inputs["mask"]), logits, "sum_transformer")
 
 
 def build_sum_deepsets(
@@ -111,9 +132,9 @@ def build_sum_deepsets(
 ):
     """Deep Sets sum model: encoder, per-item MLP to a value, masked sum, MLP.
 
-    phi is the Transformer's per-slot head (`slot_values`) applied to each
-    image on its own, so the two models differ only in the self-attention
-    blocks. rho is a residual MLP on the pooled sum, `s + MLP(s / m)`, whose
+    phi is the Transformer's per-slot head (`slot_digits`, `expected_sum`)
+    applied to each image on its own, so the two models differ only in the
+    self-attention blocks. rho is a residual MLP on the pooled sum, `s + MLP(s / m)`, whose
     last layer starts at zero, with `m` the mean sum of lengths 1..max_len:
     the model starts out predicting the sum of the per-item values. (A plain
     MLP rho on a pooled vector, the first design, did not learn even to
@@ -121,18 +142,20 @@ def build_sum_deepsets(
     per step, too slowly to grow outputs of 0..90 from unit-scale features.
     Without the `1 / m`, the MLP saw inputs up to 90, so each such step
     moved the output by about a half and the rounded sums stayed noisy:
-    exact accuracy 0.71, 0.88 on single images.) Args are those of
-    `build_sum_transformer` that apply.
+    exact accuracy 0.71, 0.88 on single images.) Like the Transformer, a
+    `SumModel`: it trains on rho's output and phi's digit distributions and
+    predicts the most likely sum, moved toward rho's output by less than 0.5.
+    Args are those of `build_sum_transformer` that apply.
     """
     inputs = sequence_inputs()
     encoder = build_encoder(embed_dim, filters, kernel_size, encoder_dropout, augment)
     x = encode_slots(encoder, inputs["sequence"])
-    pooled = MaskedSum(name="sum")(slot_values(x, head_units, dropout), inputs["mask"])
+    logits = slot_digits(x, head_units, dropout)
+    pooled = expected_sum(logits, inputs["mask"])
     x = layers.Rescaling(1.0 / mean_sum(MAX_LEN), name="rho_scale")(pooled)
     x = layers.Dense(head_units, activation="relu", name="rho_hidden")(x)
     x = layers.Dense(1, kernel_initializer="zeros", name="rho_output")(x)
-    outputs = layers.Add(name="rho")([pooled, x])
-    return keras.Model(inputs, outputs, name="sum_deepsets")
+    return sum_model(inputs, layers.Add(name="rho")([pooled, x]), logits, "sum_deepsets")
 
 
 def build_sum_fc(

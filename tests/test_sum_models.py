@@ -5,6 +5,7 @@ from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
 
+from mnist_vit.digit_value import MostLikelySum
 from mnist_vit.sequence_training import evaluate_sequence_model, make_batches, train_sequence_model
 from mnist_vit.sequences import TEST_SEED
 from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
@@ -46,15 +47,28 @@ def test_extra_padded_slots_do_not_change_predictions(name):
 
 def test_transformer_output_counts_slots():
     model = build_sum_transformer(**TINY_ATTENTION)
-    # Uniform digit distributions: every real slot is worth 4.5, the mean digit.
+    inputs = random_inputs(LENGTHS)
+    # Uniform digit distributions: every real slot is worth 4.5, the mean digit, in the expected sum.
     logits = model.get_layer("digit_logits")
     logits.set_weights([np.zeros_like(w) for w in logits.get_weights()])
-    predictions = model.predict(random_inputs(LENGTHS), verbose=0)[:, 0]
-    np.testing.assert_allclose(predictions, 4.5 * np.array(LENGTHS), rtol=1e-5)
-    # Confident slots: the sum is an integer, digit value times the count.
+    _, expected, _ = model(inputs, training=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(expected)[:, 0], 4.5 * np.array(LENGTHS), rtol=1e-5)
+    # Confident slots: the prediction is an integer, digit value times the count.
     logits.set_weights([np.zeros_like(logits.get_weights()[0]), np.eye(10)[7] * 50])
-    predictions = model.predict(random_inputs(LENGTHS), verbose=0)[:, 0]
+    predictions = model.predict(inputs, verbose=0)[:, 0]
     np.testing.assert_allclose(predictions, 7.0 * np.array(LENGTHS), rtol=1e-5)
+
+
+def test_prediction_is_the_most_likely_sum_moved_toward_the_expected_sum():
+    logits = np.full((2, 3, 10), -5.0, dtype="float32")
+    logits[0, 0, [4, 9]] = [1.0, 0.9]  # a slot that is a 4 or a 9; its expected value is about 6.5
+    logits[0, 1, 2] = 5.0
+    logits[0, 2, 9] = 5.0  # padding
+    logits[1, :, 7] = 5.0
+    expected = np.array([[8.6], [21.2]], dtype="float32")
+    mask = np.array([[True, True, False], [True, True, True]])
+    prediction = keras.ops.convert_to_numpy(MostLikelySum()(logits, expected, mask))
+    np.testing.assert_allclose(prediction[:, 0], [6.49, 21.2], rtol=1e-6)
 
 
 def test_fc_rejects_wrong_slot_count():
