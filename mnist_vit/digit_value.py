@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from mnist_vit.data import NUM_CLASSES
+from mnist_vit.pooling import masked_sum
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
@@ -43,7 +44,7 @@ class MostLikelySum(keras.layers.Layer):
 
     def call(self, logits, expected_sum, padding_mask):
         digits = ops.cast(ops.argmax(logits, axis=-1), expected_sum.dtype)
-        digit_sum = ops.sum(ops.where(padding_mask, digits, 0.0), axis=1, keepdims=True)
+        digit_sum = masked_sum(ops.expand_dims(digits, -1), padding_mask)
         return ops.clip(expected_sum, digit_sum - 0.49, digit_sum + 0.49)
 
     def compute_output_shape(self, logits_shape, expected_sum_shape, padding_mask_shape):

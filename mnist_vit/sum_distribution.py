@@ -9,6 +9,8 @@ sum, where the squared error of the expected sum only says "more" or "less"
 DeepProbLog-style MNIST addition.
 """
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
@@ -20,11 +22,13 @@ from mnist_vit.data import NUM_CLASSES
 DISTRIBUTION_SLOTS = 16
 
 
+@functools.cache
 def _pair_sum_matrix(size):
     """0/1 matrix `(size * size, 2 * size - 1)`: row `i * size + j` has its 1 at column `i + j`.
 
     A joint distribution of two values in 0..size-1, flattened, times this
-    matrix is the distribution of their sum.
+    matrix is the distribution of their sum. Cached: eager backends (torch)
+    would otherwise rebuild the four matrices at every training step.
     """
     first, second = np.divmod(np.arange(size * size), size)
     matrix = np.zeros((size * size, 2 * size - 1), dtype="float32")
