@@ -31,7 +31,8 @@ import sys
 import time
 
 from mnist_vit.backends import BACKENDS, installed_backends
-from mnist_vit.cli_errors import ArgumentParser, UsageError, check_writable, positive_int, run_main
+from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.errors import UsageError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -40,7 +41,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # 2048, no dropout, learning rate 1e-3, batch 32; this project's padding mask
 # and per-slot head. No augmentation (the original's only one was flips).
 ORIGINAL = {
-    "embed_dim": 128,
     "num_blocks": 1,
     "num_heads": 4,
     "ff_dim": 2048,
@@ -90,22 +90,30 @@ def original_encoder():
 
 
 def build_model(model_name, hyperparameters, total_steps):
-    """The compiled sum Transformer to time: the original's (its own encoder) or the tuned one."""
-    from mnist_vit.sequence_training import compile_for_task, model_kwargs
-    from mnist_vit.sum_models import build_sum_transformer
-    from mnist_vit.tasks import get_task
+    """The compiled sum Transformer to time: the original's (its own encoder) or the tuned one.
 
-    kwargs = model_kwargs(build_sum_transformer, hyperparameters)
-    if model_name == "original":
-        kwargs["encoder"] = original_encoder()
-    return compile_for_task(get_task("sum"), build_sum_transformer(**kwargs), hyperparameters, total_steps)
+    Args:
+        model_name: "original" or "tuned".
+        hyperparameters: `Hyperparameters`.
+    """
+    from mnist_vit.encoder import build_encoder
+    from mnist_vit.sum_task import SUM, build_sum_transformer
+    from mnist_vit.training import compile_for_task
+
+    encoder = original_encoder() if model_name == "original" else build_encoder(hyperparameters.encoder)
+    model = build_sum_transformer(encoder, hyperparameters.head)
+    return compile_for_task(SUM, model, hyperparameters.training, total_steps)
 
 
 def tuned_hyperparameters(path):
-    """The tuned sum Transformer's hyperparameters from a `run_tuner.py` results file."""
+    """The tuned sum Transformer's `Hyperparameters` from a `run_tuner.py` results file."""
+    from mnist_vit.hyperparameters import Hyperparameters
+
     try:
         with open(path) as f:
-            return json.load(f)["models"]["transformer"]["hyperparameters"]
+            values = json.load(f)["models"]["transformer"]["hyperparameters"]
+        run_settings = ("epochs", "train_sequences_per_epoch")
+        return Hyperparameters.from_dict({k: v for k, v in values.items() if k not in run_settings})
     except (OSError, ValueError, KeyError) as error:
         raise UsageError(f"cannot read the tuned sum Transformer from {path} ({error})") from None
 
@@ -126,11 +134,12 @@ def step_milliseconds(model, split, batch_size, steps, slot_counts=(1, 2, 5, 10)
     import numpy as np
 
     from mnist_vit.sequences import SequenceBatches
+    from mnist_vit.sum_task import SUM
 
     milliseconds = {}
     for slots in slot_counts:
         inputs, targets = SequenceBatches(
-            split, "sum", batch_size, batch_size, seed=slots, lengths=(slots, slots)
+            split, SUM, batch_size, batch_size, seed=slots, lengths=(slots, slots)
         )[0]
         model.train_on_batch(inputs, targets)
         start = time.perf_counter()
@@ -156,13 +165,14 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
     import numpy as np
 
     from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, SequenceBatches
+    from mnist_vit.sum_task import SUM
 
-    batch_size = hyperparameters["batch_size"]
+    batch_size = hyperparameters.training.batch_size
     pipelines = {"padded": MAX_LEN, "bucketed": None}
 
     def batches(split, num_sequences, pad_to, seed, fresh, batch=batch_size):
         return SequenceBatches(
-            splits[split], "sum", num_sequences, batch, seed=seed, fresh=fresh, pad_to=pad_to
+            splits[split], SUM, num_sequences, batch, seed=seed, fresh=fresh, pad_to=pad_to
         )
 
     models, train = {}, {}
@@ -210,16 +220,17 @@ def child_main(args):
     import keras
 
     from mnist_vit.data import load_splits
+    from mnist_vit.hyperparameters import Hyperparameters
 
     backend = keras.backend.backend()
     splits = load_splits(args.data)
     models = {
-        "original": ORIGINAL,
+        "original": Hyperparameters.from_dict(ORIGINAL),
         "tuned": tuned_hyperparameters(args.tuned_results),
     }
     rows = []
     for model_name, hyperparameters in models.items():
-        row = {"backend": backend, "model": model_name, "batch_size": hyperparameters["batch_size"]}
+        row = {"backend": backend, "model": model_name, "batch_size": hyperparameters.training.batch_size}
         row.update(measure(model_name, hyperparameters, splits, args.steps, args.rounds))
         row["peak_rss_mb"] = round(peak_rss_mb(), 1)
         rows.append(row)
@@ -230,7 +241,8 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import atomic_write_json, run_metadata
+    from mnist_vit.results import run_metadata
+    from mnist_vit.safe_files import atomic_write_json
 
     check_writable(os.path.dirname(os.path.abspath(args.results)))
     tuned_hyperparameters(args.tuned_results)

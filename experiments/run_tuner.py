@@ -1,12 +1,16 @@
-"""The main job: tune the Transformer of a sequence task, then train and test it against its baselines.
+"""The main job: tune the attention model of a sequence task, then train and test it against its baselines.
 
-1. KerasTuner searches the Transformer's hyperparameters on the validation
-   sequences (the test split is never looked at).
-2. The best Transformer and the baselines (fully-connected; Deep Sets for the
-   sum task) are trained with the same hyperparameters, for each seed, and
-   evaluated once on the fixed test sequences.
-3. Results go to `experiments/results/<task>.json`, figures to `figures/`,
-   TensorBoard logs under `<out>/` (`tensorboard --logdir <out>`).
+1. KerasTuner searches the attention model's hyperparameters on the fixed
+   validation sequences (the test split is never looked at). The same
+   `--seed` proposes the same trials in the same order.
+2. The best attention model and the task's baselines are trained with the
+   same hyperparameters, for each seed, and evaluated once on the fixed test
+   sequences.
+3. The results file and figures go into the run folder (`--out`, default
+   `runs/<task>`), with TensorBoard logs (`tensorboard --logdir <out>`); the
+   run's figures are compared with the committed reference
+   (`experiments/results/<task>.json`). `--publish` replaces the reference
+   and `figures/` instead.
 
 Running the same command again resumes: completed trials and finished
 training runs are kept.
@@ -20,51 +24,46 @@ import sys
 import time
 
 import keras
-import numpy as np
 
-from mnist_vit.cli_errors import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.command_line import ArgumentParser, check_writable, non_negative_int, positive_int, run_main
 from mnist_vit.data import load_splits
-from mnist_vit.distribution import use_data_parallel
-from mnist_vit.hypermodels import SequenceHyperModel
-from mnist_vit.results import atomic_write_json, run_metadata
-from mnist_vit.sequence_training import (
-    applied_hyperparameters,
-    evaluate_sequence_model,
-    train_sequence_model,
-)
+from mnist_vit.data_parallel import use_data_parallel
+from mnist_vit.errors import UsageError
+from mnist_vit.figures import write_task_figures
+from mnist_vit.results import run_metadata, seconds_to_reach, summarize
+from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.search import ORACLES, SequenceHyperModel, make_tuner
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
-from mnist_vit.tasks import get_task
-from mnist_vit.tuning import ORACLES, make_tuner
+from mnist_vit.tasks import get_task, task_names
+from mnist_vit.training import evaluate_sequence_model, long_length_accuracy, train_sequence_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+PRESETS = ("cpu", "large")  # every task's `presets` has both
+PUBLISHED_FIGURES = os.path.join(ROOT, "figures")
 
-# Presets: "cpu" finishes a task in about 45 minutes on a 2-core machine;
-# "large" is for bigger machines. The anchor model needs a few epochs before
-# trials can be told apart, the sum model's baselines take longer per epoch.
-PRESETS = {
-    "cpu": {
-        "sum": dict(trials=3, search_epochs=2, epochs=24, train_sequences=16000, seeds=1, batch_size=64),
-        "anchor": dict(trials=3, search_epochs=5, epochs=30, train_sequences=16000, seeds=1, batch_size=64),
-    },
-    "large": {
-        task: dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64)
-        for task in ("sum", "anchor")
-    },
-}
-LONG_LENGTHS = range(1, 51)
+
+def published_results(task_name):
+    """The committed reference results file of a task."""
+    return os.path.join(HERE, "results", f"{task_name}.json")
 
 
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="sum", choices=("sum", "anchor"))
+    parser.add_argument("--task", default="sum", choices=task_names())
     parser.add_argument("--tuner", default="random", choices=sorted(ORACLES))
-    parser.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
+    parser.add_argument("--preset", default="cpu", choices=PRESETS)
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")
     parser.add_argument("--epochs", type=positive_int, help="epochs of each final model")
     parser.add_argument("--train-sequences", type=positive_int, help="fresh training sequences per epoch")
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the search; final runs use seed, seed+1, ...",
+    )
     parser.add_argument("--batch-size", type=positive_int)
     parser.add_argument(
         "--validation-sequences", type=positive_int, default=2000, help="fixed validation sequences"
@@ -83,17 +82,35 @@ def parse_args(argv=None):
     )
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument(
-        "--out", help="folder for tuner state, checkpoints and TensorBoard logs (default runs/<task>)"
+        "--out", help="folder for tuner state, checkpoints, logs, results and figures (default runs/<task>)"
     )
-    parser.add_argument("--results", help="results file (default experiments/results/<task>.json)")
-    parser.add_argument("--figures", default=os.path.join(ROOT, "figures"), help="folder for figures")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="write the results file and figures over the committed reference "
+        "(experiments/results/<task>.json, figures/)",
+    )
+    parser.add_argument("--results", help="results file (default <out>/results.json)")
+    parser.add_argument("--figures", help="folder for figures (default <out>/figures)")
     args = parser.parse_args(argv)
-    for key, value in PRESETS[args.preset][args.task].items():
+    for key, value in get_task(args.task).presets[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.out = args.out or os.path.join("runs", args.task)
-    args.results = args.results or os.path.join(HERE, "results", f"{args.task}.json")
+    if args.publish:
+        args.results = args.results or published_results(args.task)
+        args.figures = args.figures or PUBLISHED_FIGURES
+    args.results = args.results or os.path.join(args.out, "results.json")
+    args.figures = args.figures or os.path.join(args.out, "figures")
     return args
+
+
+def check_outputs(args):
+    """Raises UsageError, before any work, for an output path that cannot be written."""
+    if os.path.isdir(args.results):
+        raise UsageError(f"results file {args.results} is a folder")
+    for folder in (args.out, os.path.dirname(os.path.abspath(args.results)), args.figures):
+        check_writable(folder)
 
 
 def is_worker():
@@ -102,9 +119,15 @@ def is_worker():
 
 
 def search(task, args, splits):
-    """Runs (or resumes) the search; returns the best hyperparameters and the best trials."""
+    """Runs (or resumes) the search; returns the best `Hyperparameters` and the trials, best first."""
     hypermodel = SequenceHyperModel(
-        task, splits, args.train_sequences, args.validation_sequences, args.search_epochs, args.batch_size
+        task,
+        splits,
+        args.train_sequences,
+        args.validation_sequences,
+        args.search_epochs,
+        args.batch_size,
+        seed=args.seed,
     )
     tuner = make_tuner(
         args.tuner,
@@ -115,6 +138,7 @@ def search(task, args, splits):
         args.search_epochs,
         directory=args.out,
         project_name=f"search_{args.tuner}",
+        seed=args.seed,
     )
     tuner.search_space_summary()
     tuner.search(
@@ -125,8 +149,15 @@ def search(task, args, splits):
     if is_worker():
         return None, None
     trials = tuner.oracle.get_best_trials(num_trials=args.trials)
+    scored = [trial for trial in trials if trial.score is not None]
+    if not scored:
+        raise UsageError(
+            f"no trial has a {task.monitor} score (too few validation sequences to score? "
+            f"--validation-sequences is {args.validation_sequences})"
+        )
     for trial in trials:
-        print(f"trial {trial.trial_id}: {task.monitor}={trial.score:.4f} {trial.hyperparameters.values}")
+        score = "n/a" if trial.score is None else f"{trial.score:.4f}"
+        print(f"trial {trial.trial_id}: {task.monitor}={score} {trial.hyperparameters.values}")
     best = tuner.get_best_hyperparameters(1)[0]
     best_trials = [
         {"trial_id": t.trial_id, "score": t.score, "hyperparameters": t.hyperparameters.values}
@@ -158,9 +189,10 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     )
     seconds = time.time() - start
     metrics = evaluate_sequence_model(task, model, splits["test"], args.test_sequences)
-    if task.name == "sum" and model_name not in task.fixed_slot_models:
-        metrics["exact_accuracy_by_long_length"] = long_length_accuracy(
-            task, model, splits["test"], max(1, args.test_sequences // len(LONG_LENGTHS))
+    if task.long_lengths and not task.models[model_name].fixed_slots:
+        per_length = max(1, args.test_sequences // 50)
+        metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
+            task, model, splits["test"], per_length
         )
     metrics["train_seconds"] = round(seconds, 1)
     metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))
@@ -169,63 +201,39 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     return metrics
 
 
-def seconds_to_reach(history, monitor, thresholds):
-    """Seconds of training until `monitor` first reached each threshold (None: never)."""
-    reached = {}
-    for threshold in thresholds:
-        epochs = [i for i, value in enumerate(history[monitor]) if value >= threshold]
-        reached[str(threshold)] = round(history["elapsed_seconds"][epochs[0]], 1) if epochs else None
-    return reached
-
-
-def long_length_accuracy(task, model, split, per_length):
-    """Exact accuracy at each length 1..50 (trained on 1..10), on `per_length` fixed test sequences each."""
-    accuracy = {}
-    for length in LONG_LENGTHS:
-        metrics = evaluate_sequence_model(
-            task,
-            model,
-            split,
-            per_length,
-            lengths=(length, length),
-            seed=1000 + length,
-        )
-        accuracy[str(length)] = metrics["exact_accuracy"]
-    return accuracy
-
-
-def _mean_or_none(values):
-    """Mean of the values that are not None (e.g. a threshold never reached); None if there are none."""
-    values = [v for v in values if v is not None]
-    return float(np.mean(values)) if values else None
-
-
-def summarize(per_seed):
-    """Mean and std over seeds of every scalar metric, and per-seed values."""
-    summary = {}
-    for key, value in per_seed[0].items():
-        if isinstance(value, dict):
-            summary[key] = {k: _mean_or_none([s[key][k] for s in per_seed]) for k in value}
+def compare_with_reference(task, models, reference_path):
+    """Lines that set each model's test headline beside the reference's mean ± std."""
+    if not os.path.isfile(reference_path):
+        return []
+    with open(reference_path) as f:
+        reference = json.load(f)
+    key = task.headline
+    lines = [f"compared with the reference {reference_path} ({reference['settings']['seeds']} seed(s)):"]
+    for name, entry in models.items():
+        if name not in reference["models"]:
+            continue
+        mine, ref = entry["test"][key], reference["models"][name]["test"]
+        spread = ref.get(f"{key}_std") or 0.0
+        if not spread:
+            verdict = "the reference has one seed: no spread to compare with"
+        elif abs(mine - ref[key]) <= 2 * spread:
+            verdict = "agrees within 2 std"
         else:
-            values = [s[key] for s in per_seed]
-            summary[key] = float(np.mean(values))
-            summary[f"{key}_std"] = float(np.std(values))
-    return summary
+            verdict = "differs by more than 2 std"
+        lines.append(f"  {name}: {key} {mine:.4f}, reference {ref[key]:.4f} ± {spread:.4f}: {verdict}")
+    return lines
 
 
 def main(argv=None):
     args = parse_args(argv)
     task = get_task(args.task)
-    for folder in (args.out, os.path.dirname(os.path.abspath(args.results)), args.figures):
-        check_writable(folder)
+    check_outputs(args)
     if args.data_parallel:
         devices = use_data_parallel([args.batch_size, EVALUATION_BATCH_SIZE])
         print(f"data-parallel training on {devices} devices")
     splits = load_splits(args.data)
-    print(
-        f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, "
-        f"seeds: 0..{args.seeds - 1}"
-    )
+    seeds = range(args.seed, args.seed + args.seeds)
+    print(f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, seeds: {list(seeds)}")
     print(f"TensorBoard: tensorboard --logdir {args.out}")
     start = time.time()
 
@@ -233,18 +241,15 @@ def main(argv=None):
     if hyperparameters is None:
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: search finished")
         return 0
-    print(f"best hyperparameters: {hyperparameters}")
+    print(f"best hyperparameters: {hyperparameters.to_dict()}")
     if args.search_only:
         return 0
     models = {}
-    for model_name in task.builders:
-        per_seed = [
-            train_and_test(task, model_name, hyperparameters, splits, args, seed)
-            for seed in range(args.seeds)
-        ]
+    for model_name in task.models:
+        per_seed = [train_and_test(task, model_name, hyperparameters, splits, args, seed) for seed in seeds]
         models[model_name] = {
             "hyperparameters": {
-                **applied_hyperparameters(task, model_name, hyperparameters),
+                **hyperparameters.to_dict(),
                 "epochs": args.epochs,
                 "train_sequences_per_epoch": args.train_sequences,
             },
@@ -261,6 +266,7 @@ def main(argv=None):
             "trials": args.trials,
             "search_epochs": args.search_epochs,
             "epochs": args.epochs,
+            "seed": args.seed,
             "seeds": args.seeds,
             "max_len": MAX_LEN,
             "validation_sequences": args.validation_sequences,
@@ -271,10 +277,11 @@ def main(argv=None):
     }
     atomic_write_json(args.results, results)
     print(f"wrote {args.results}")
-    from mnist_vit import figures
-
-    written = figures.write_task_figures(task.name, results, args.out, args.figures, splits["test"])
+    written = write_task_figures(task, results, args.out, args.figures, splits["test"])
     print("figures: " + ", ".join(written))
+    if not args.publish:
+        for line in compare_with_reference(task, models, published_results(task.name)):
+            print(line)
     return 0
 
 

@@ -13,19 +13,16 @@ import time
 
 import keras
 
-from mnist_vit.cli_errors import (
-    ArgumentParser,
-    check_writable,
-    positive_float,
-    positive_int,
-    run_main,
-)
+from mnist_vit.callbacks import make_callbacks
+from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
 from mnist_vit.data import Split, load_splits
-from mnist_vit.encoder import build_classifier
-from mnist_vit.results import atomic_write_json, run_metadata
-from mnist_vit.training import make_callbacks, make_optimizer
+from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
+from mnist_vit.results import run_metadata
+from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.training import make_optimizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ENCODER = EncoderConfig(embed_dim=128)  # the classifier's encoder: a wider embedding, augmentation on
 
 
 def parse_args(argv=None):
@@ -61,7 +58,7 @@ def main(argv=None):
         )
     keras.utils.set_random_seed(args.seed)
 
-    model = build_classifier()
+    model = build_classifier(build_encoder(ENCODER))
     steps = args.epochs * -(-len(splits["train"]) // args.batch_size)
     model.compile(
         optimizer=make_optimizer(args.learning_rate, args.weight_decay, steps, warmup_steps=steps // 20),

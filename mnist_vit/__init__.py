@@ -1,18 +1,19 @@
 """mnist-vit: what attention buys over fully-connected models on sets of MNIST images.
 
-Importing the package registers its custom layers, metrics and models, so saved
-`.keras` models load with `keras.saving.load_model(path)` in safe mode.
+Importing the package registers its custom layers, metrics and models (so
+saved `.keras` models load with `keras.saving.load_model(path)` in safe
+mode) and its tasks (`mnist_vit.tasks.get_task`).
 """
 
 __version__ = "0.1.0"
 
-from mnist_vit import (  # noqa: F401 (registers layers, metrics and models)
+from mnist_vit import (  # noqa: F401 (registers layers, metrics, models and tasks)
+    anchor_task,
     augmentation,
     cross_attention,
-    digit_value,
-    metrics,
-    pooling,
+    digit_head,
     slots,
-    sum_distribution,
+    sum_task,
+    tasks,
     transformer_block,
 )

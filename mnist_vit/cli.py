@@ -9,7 +9,8 @@ model of the wrong task, a bad option) is reported as one line on stderr with
 exit code 2; nothing is written.
 """
 
-from mnist_vit.cli_errors import ArgumentParser, UsageError, positive_int, run_main
+from mnist_vit.command_line import ArgumentParser, positive_int, run_main
+from mnist_vit.errors import UsageError
 
 IMAGE_HELP = (
     "digit images (PNG, JPEG, ...), one digit each, any size: they are converted to MNIST's style "
@@ -20,19 +21,21 @@ DEFAULT_SEQUENCES = {"test": 10000, "validation": 2000}
 
 
 def parse_args(argv=None):
+    from mnist_vit.tasks import task_names
+
     parser = ArgumentParser(prog="mnist-vit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    predict = commands.add_parser("predict", help="sum of the digits in images, or whether an anchor occurs")
-    predict.add_argument("--model", required=True, help="a .keras model of the sum or anchor task")
+    predict = commands.add_parser("predict", help="the model's answer for one sequence of digit images")
+    predict.add_argument("--model", required=True, help="a .keras model of a mnist_vit task")
     predict.add_argument("--anchor", help="the anchor image (anchor models only)")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help=IMAGE_HELP)
 
     evaluate = commands.add_parser(
         "evaluate", help="a model's metrics on the fixed test or validation sequences"
     )
-    evaluate.add_argument("--model", required=True, help="a .keras model of the sum or anchor task")
-    evaluate.add_argument("--task", required=True, choices=("sum", "anchor"))
+    evaluate.add_argument("--model", required=True, help="a .keras model of a mnist_vit task")
+    evaluate.add_argument("--task", required=True, choices=task_names())
     evaluate.add_argument(
         "--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)"
     )
@@ -67,48 +70,45 @@ def sequence_input(images, slots):
 def predict(args):
     from mnist_vit.images import load_digit_image
     from mnist_vit.model_files import load_task_model
-    from mnist_vit.slots import required_slots
+    from mnist_vit.slots import ANCHOR_INPUT, required_slots
 
     images = [load_digit_image(path) for path in args.images]
     anchor = load_digit_image(args.anchor) if args.anchor else None
     model, task = load_task_model(args.model)
-    if task == "sum" and anchor is not None:
-        raise UsageError(f"{args.model} is a sum model: it takes no --anchor")
-    if task == "anchor" and anchor is None:
-        raise UsageError(f"{args.model} is an anchor model: give the anchor image with --anchor")
+    if not task.has_anchor and anchor is not None:
+        raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")
+    if task.has_anchor and anchor is None:
+        raise UsageError(f"{args.model} is a {task.name} model: give the anchor image with --anchor")
     inputs = sequence_input(images, required_slots(model))
-    if task == "anchor":
-        inputs["anchor"] = anchor[None]
+    if task.has_anchor:
+        inputs[ANCHOR_INPUT] = anchor[None]
     value = float(model.predict(inputs, verbose=0)[0, 0])
-    if task == "sum":
-        print(f"predicted sum: {round(value)} (model output {value:.3f}) for {len(images)} images")
-    else:
-        answer = "yes" if value >= 0.5 else "no"
-        print(f"anchor's digit occurs: {answer} (probability {value:.3f}) among {len(images)} images")
+    print(task.describe_prediction(value, len(images)))
 
 
 def evaluate(args):
     from mnist_vit.data import load_splits
     from mnist_vit.model_files import load_task_model
-    from mnist_vit.sequence_training import evaluate_sequence_model
     from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED
-    from mnist_vit.tasks import get_task
+    from mnist_vit.training import evaluate_sequence_model
 
-    model, task_name = load_task_model(args.model)
-    if task_name != args.task:
-        raise UsageError(f"{args.model} is a model of the {task_name} task, not of the {args.task} task")
+    model, task = load_task_model(args.model)
+    if task.name != args.task:
+        raise UsageError(f"{args.model} is a model of the {task.name} task, not of the {args.task} task")
     splits = load_splits(args.data)
-    task = get_task(args.task)
     seed = TEST_SEED if args.split == "test" else VALIDATION_SEED
     count = args.sequences or DEFAULT_SEQUENCES[args.split]
     print(f"evaluating on {count} fixed {args.split} sequences (lengths 1..10)")
     metrics = evaluate_sequence_model(task, model, splits[args.split], count, seed=seed, verbose=1)
     for key, value in metrics.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v:.4f}" for k, v in value.items())
-            print(f"{key}: {value}")
-        else:
-            print(f"{key}: {value:.4f}")
+        print(f"{key}: {format_metric(value)}")
+
+
+def format_metric(value):
+    """A metric for the terminal: 4 decimals, dicts as `key: value` lists, None as `undefined`."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {format_metric(v)}" for k, v in value.items())
+    return "undefined" if value is None else f"{value:.4f}"
 
 
 def main(argv=None):

@@ -19,14 +19,12 @@ import zipfile
 
 import numpy as np
 
+from mnist_vit.errors import MnistDataError
+
 DATA_ENV_VAR = "MNIST_VIT_DATA"
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 VALIDATION_SIZE = 5000
-
-
-class MnistDataError(ValueError):
-    """The MNIST file is missing, unreadable or not in Keras's layout."""
 
 
 @dataclasses.dataclass(frozen=True)

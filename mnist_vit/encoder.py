@@ -1,5 +1,7 @@
 """The CNN image encoder shared by every task, and the digit classifier."""
 
+import dataclasses
+
 import keras
 from keras import layers
 
@@ -9,40 +11,51 @@ from mnist_vit.data import NUM_CLASSES
 IMAGE_INPUT_SHAPE = (28, 28, 1)
 
 
-def build_encoder(
-    embed_dim=128,
-    filters=(16, 32),
-    kernel_size=5,
-    dropout=0.1,
-    augment=True,
-    name="encoder",
-):
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig:
+    """Settings of the image encoder; the defaults are every task's starting point.
+
+    Attributes:
+        embed_dim: int. Size of the embedding.
+        filters: tuple of int. Channels of each conv block.
+        kernel_size: int. Conv kernel size.
+        encoder_dropout: float. Dropout before the embedding.
+        augment: bool. Include training-time augmentation (`DigitAugmentation`).
+    """
+
+    embed_dim: int = 64
+    filters: tuple = (16, 32)
+    kernel_size: int = 5
+    encoder_dropout: float = 0.1
+    augment: bool = True
+
+
+def build_encoder(config=EncoderConfig(), name="encoder"):
     """Builds the image encoder: raw image -> embedding.
 
     Rescaling to 0..1, optional augmentation (small rotations, shifts and
     zoom, active in training only; never flips, which turn digits into
     non-digits), then per entry of `filters` a Conv-BatchNorm-ReLU-MaxPool
-    block, then dropout and a linear Dense embedding (no activation: a
-    ReLU here let every unit of the anchor model die early in training).
+    block, then dropout and a linear Dense embedding (no activation: see
+    `experiments/findings.md` on the anchor model).
 
     Args:
-        embed_dim: int. Size of the embedding. Defaults to `128`.
-        filters: tuple of int. Channels of each conv block. Defaults to
-            `(16, 32)`.
-        kernel_size: int. Conv kernel size. Defaults to `5`.
-        dropout: float. Dropout before the embedding. Defaults to `0.1`.
-        augment: bool. Include training-time augmentation. Defaults to `True`.
+        config: `EncoderConfig`.
         name: str. Model name.
 
     Returns:
         A functional `keras.Model` mapping float32 `(batch, 28, 28, 1)` raw
         pixel values 0..255 to float32 `(batch, embed_dim)`.
+
+    Raises:
+        ValueError: `embed_dim` or a filter count below 1.
     """
+    embed_dim, filters, kernel_size = config.embed_dim, tuple(config.filters), config.kernel_size
     if embed_dim < 1 or not filters or min(filters) < 1:
         raise ValueError(f"embed_dim and filters must be positive, got {embed_dim} and {filters}")
     inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    if augment:
+    if config.augment:
         x = DigitAugmentation(name="augment")(x)
     for i, channels in enumerate(filters):
         x = layers.Conv2D(channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}")(x)
@@ -50,24 +63,22 @@ def build_encoder(
         x = layers.ReLU(name=f"relu_{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dropout(config.encoder_dropout, name="dropout")(x)
     outputs = layers.Dense(embed_dim, name="embedding")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_classifier(encoder=None, dropout=0.3, **encoder_kwargs):
+def build_classifier(encoder, dropout=0.3):
     """Builds the digit classifier: encoder, dropout, 10-way softmax.
 
     Args:
-        encoder: a model from `build_encoder`, or None to build one from
-            `encoder_kwargs`.
+        encoder: a model from `build_encoder`.
         dropout: float. Dropout before the softmax. Defaults to `0.3`.
 
     Returns:
         A functional `keras.Model` mapping float32 `(batch, 28, 28, 1)` raw
         pixels to class probabilities `(batch, 10)`.
     """
-    encoder = encoder or build_encoder(**encoder_kwargs)
     inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
     x = encoder(inputs)
     x = layers.Dropout(dropout, name="head_dropout")(x)

@@ -2,15 +2,11 @@
 
 import numpy as np
 
-from mnist_vit.cli_errors import UsageError
+from mnist_vit.errors import ImageError
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST digits fit a 20x20 box, centred by mass in 28x28
 INK_THRESHOLD = 0.25  # a pixel is ink if brighter than this fraction of the brightest
-
-
-class ImageError(UsageError):
-    """An image file that cannot be read or holds no digit."""
 
 
 def mnist_style(gray):

@@ -1,39 +1,26 @@
-"""Loading a saved mnist_vit model and telling which task it solves."""
+"""Loading a saved mnist_vit model, with the task it records."""
 
 import os
 import zipfile
 
-from mnist_vit.cli_errors import UsageError
-
-TASK_INPUTS = {"sum": {"sequence", "mask"}, "anchor": {"anchor", "sequence", "mask"}}
-
-
-class ModelFileError(UsageError):
-    """A model file that is missing, corrupt, or not a mnist_vit model."""
-
-
-def model_task(model):
-    """The task of `model` ("sum" or "anchor"), from the names of its inputs; None if neither."""
-    names = {tensor.name.split(":")[0] for tensor in model.inputs}
-    for task, expected in TASK_INPUTS.items():
-        if names == expected:
-            return task
-    return None
+from mnist_vit.errors import ModelFileError
 
 
 def load_task_model(path):
-    """Loads a `.keras` model of the sum or anchor task in Keras's safe mode.
+    """Loads a `.keras` model of a registered task in Keras's safe mode.
 
     Returns:
-        `(model, task)` with task "sum" or "anchor".
+        `(model, task)`: the model and its `Task` (from the task name the
+        model records, `mnist_vit.tasks.TaskModel`).
 
     Raises:
         ModelFileError: naming `path`, when the file is missing, is not a
-            `.keras` file Keras can load, or is a model of some other kind.
+            `.keras` file Keras can load, records no registered task, or its
+            inputs are not the task's.
     """
     import keras
 
-    import mnist_vit  # noqa: F401 (registers the custom layers)
+    from mnist_vit.tasks import TaskModel, get_task, task_names
 
     if not os.path.isfile(path):
         raise ModelFileError(f"model file {path} does not exist")
@@ -44,10 +31,15 @@ def load_task_model(path):
     except Exception as error:  # Keras raises many types for damaged files
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFileError(f"model file {path} cannot be loaded: {first_line}") from None
-    task = model_task(model) if isinstance(model, keras.Model) else None
-    if task is None:
+    if not isinstance(model, TaskModel) or model.task not in task_names():
         raise ModelFileError(
-            f"model file {path} is not a mnist_vit sum or anchor model "
-            f"(its inputs must be named {sorted(TASK_INPUTS['sum'])} or {sorted(TASK_INPUTS['anchor'])})"
+            f"model file {path} is not a mnist_vit model: it records no task of {list(task_names())}"
+        )
+    task = get_task(model.task)
+    names = {tensor.name.split(":")[0] for tensor in model.inputs}
+    if names != task.input_names():
+        raise ModelFileError(
+            f"model file {path} is a {task.name} model with inputs {sorted(names)}, "
+            f"expected {sorted(task.input_names())}"
         )
     return model, task

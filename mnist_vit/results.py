@@ -1,58 +1,17 @@
-"""Writing results files and run metadata."""
+"""What a results file holds: run metadata, and metrics summarised over seeds."""
 
-import json
 import os
 import platform
 import shlex
 import sys
-import tempfile
 
-import keras
 import numpy as np
-
-
-def atomic_write(path, suffix, write):
-    """Calls `write(tmp_path)` on a temporary file beside `path`, then renames it to `path`.
-
-    A crash never leaves a truncated file: readers see the old file or the
-    whole new one. `suffix` is the temporary file's ending (Keras wants
-    `.keras` for models).
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_json(path, payload):
-    """Writes `payload` as JSON to `path` atomically (see `atomic_write`)."""
-
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(payload, f, indent=2, sort_keys=False, default=_to_builtin)
-            f.write("\n")
-
-    atomic_write(path, ".json", write)
-
-
-def _to_builtin(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Cannot write {type(value).__name__} to JSON")
 
 
 def run_metadata(argv=None):
     """The command, backend and versions of this run, for a results file."""
+    import keras
+
     argv = sys.argv if argv is None else argv
     return {
         "command": "python " + shlex.join(argv),
@@ -64,3 +23,50 @@ def run_metadata(argv=None):
         },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
     }
+
+
+def _mean_or_none(values):
+    """Mean of the values that are not None (e.g. a threshold never reached); None if there are none."""
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def summarize(per_seed):
+    """Mean over seeds of every metric, and `<key>_std` beside each scalar.
+
+    Args:
+        per_seed: list of metric dicts, one per seed, with the same keys;
+            a value is a number or a dict of numbers (or None).
+
+    Returns:
+        dict: scalars become their mean with `<key>_std` (population std);
+        dicts become the mean of each entry, ignoring None.
+    """
+    summary = {}
+    for key, value in per_seed[0].items():
+        if isinstance(value, dict):
+            summary[key] = {k: _mean_or_none([s[key][k] for s in per_seed]) for k in value}
+        else:
+            values = [s[key] for s in per_seed]
+            summary[key] = float(np.mean(values))
+            summary[f"{key}_std"] = float(np.std(values))
+    return summary
+
+
+def seconds_to_reach(history, monitor, thresholds):
+    """Seconds of training until `monitor` first reached each threshold.
+
+    Args:
+        history: `History.history`, with `monitor` and `elapsed_seconds`
+            (`mnist_vit.callbacks.ElapsedTime`) per epoch.
+        monitor: str. The metric to read.
+        thresholds: floats.
+
+    Returns:
+        `{str(threshold): seconds or None}` (None: never reached).
+    """
+    reached = {}
+    for threshold in thresholds:
+        epochs = [i for i, value in enumerate(history[monitor]) if value >= threshold]
+        reached[str(threshold)] = round(history["elapsed_seconds"][epochs[0]], 1) if epochs else None
+    return reached

@@ -1,14 +1,11 @@
-"""Sequences of MNIST images for the sum and anchor tasks.
+"""Sequences of MNIST images, and the batches that feed them to a model.
 
-A sequence is a row of indices into one split's images. Every sequence set is
-drawn from a seeded NumPy generator, so the same seed gives the same sequences
-on every backend, run and machine. Images are gathered per batch by index, so
-memory does not grow with the number of sequences or epochs.
-
-Tasks:
-    "sum": target = the sum of the digits of the real slots.
-    "anchor": an extra anchor image; target = 1.0 if the anchor's digit occurs
-        among the real slots, else 0.0.
+A sequence is a row of indices into one split's images, with a target that
+the task computes from the digits (`Task.targets`) and, for tasks with an
+anchor, an anchor image. Every sequence set is drawn from a seeded NumPy
+generator, so the same seed gives the same sequences on every backend, run
+and machine. Images are gathered per batch by index, so memory does not grow
+with the number of sequences or epochs.
 """
 
 import dataclasses
@@ -16,7 +13,8 @@ import dataclasses
 import keras
 import numpy as np
 
-TASKS = ("sum", "anchor")
+from mnist_vit.slots import ANCHOR_INPUT
+
 MAX_LEN = 10
 VALIDATION_SEED = 1
 TEST_SEED = 2
@@ -30,8 +28,8 @@ class SequenceSet:
     Attributes:
         indices: int64 `(n, slots)`, image indices; -1 on padded slots.
         mask: bool `(n, slots)`, true on real slots (a prefix of each row).
-        targets: float32 `(n,)`, the digit sum or the 0/1 anchor label.
-        anchors: int64 `(n,)` anchor image indices ("anchor" task), else None.
+        targets: float32 `(n,)`, the task's target of each sequence.
+        anchors: int64 `(n,)` anchor image indices (tasks with an anchor), else None.
     """
 
     indices: np.ndarray
@@ -47,18 +45,13 @@ class SequenceSet:
         return len(self.targets)
 
 
-def _check_task(task):
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}")
-
-
 def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=None, seed=0):
     """Draws a sequence set from a split's labels.
 
     Args:
         labels: int array `(N,)`, the split's digit labels.
         num_sequences: int. How many sequences to draw.
-        task: str. "sum" or "anchor".
+        task: `Task`. Gives the targets and whether there is an anchor.
         lengths: `(low, high)`. Lengths are uniform on low..high inclusive.
         slots: int. Slots per row (>= high). Defaults to `high`.
         seed: int or sequence of ints for `numpy.random.default_rng`.
@@ -66,7 +59,6 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
     Returns:
         A `SequenceSet`. Images are drawn uniformly with replacement.
     """
-    _check_task(task)
     low, high = lengths
     slots = high if slots is None else slots
     if not 1 <= low <= high <= slots:
@@ -80,13 +72,9 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
     indices = rng.integers(0, len(labels), size=(num_sequences, slots))
     indices = np.where(mask, indices, -1)
     digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
-    if task == "sum":
-        targets = np.where(mask, digits, 0).sum(axis=1)
-        anchors = None
-    else:
-        anchors = rng.integers(0, len(labels), size=num_sequences)
-        targets = (digits == labels[anchors][:, None]).any(axis=1)
-    return SequenceSet(indices, mask, targets.astype("float32"), anchors)
+    anchors = rng.integers(0, len(labels), size=num_sequences) if task.has_anchor else None
+    targets = task.targets(digits, mask, None if anchors is None else labels[anchors])
+    return SequenceSet(indices, mask, np.asarray(targets, dtype="float32"), anchors)
 
 
 class SequenceBatches(keras.utils.PyDataset):
@@ -96,7 +84,7 @@ class SequenceBatches(keras.utils.PyDataset):
         inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels
             0..255, zeros on padded slots;
         inputs["mask"]: bool `(batch, slots)`, true on real slots;
-        inputs["anchor"]: float32 `(batch, 28, 28, 1)` ("anchor" task only);
+        inputs[ANCHOR_INPUT]: float32 `(batch, 28, 28, 1)` (tasks with an anchor);
         targets: float32 `(batch, 1)`.
 
     With `pad_to=None` the sequences are sorted by length before batching and
@@ -113,7 +101,7 @@ class SequenceBatches(keras.utils.PyDataset):
 
     Args:
         split: `Split`. Images and labels to draw from.
-        task: str. "sum" or "anchor".
+        task: `Task`.
         num_sequences: int. Sequences per epoch.
         batch_size: int.
         seed: int. Seed of the sequence set.
@@ -123,11 +111,9 @@ class SequenceBatches(keras.utils.PyDataset):
         pad_to: None or int, see above.
         workers: int. Threads that prepare batches (Keras's `PyDataset`
             option). Defaults to `2`: with more than one, Keras's TensorFlow
-            data adapter also turns off tf.data autotuning, whose optimisation
-            thread sleeps in periods that double up to tens of seconds and
-            holds up the release of every finished epoch's iterator until its
-            sleep ends (measured: stalls of up to 20 s before an epoch's first
-            step, and benchmark rounds quantised at 1.28, 2.56, 5.12 s, ...).
+            data adapter also turns off tf.data autotuning, whose
+            optimisation thread can hold up the start of an epoch for
+            seconds (see `experiments/findings.md`).
         **kwargs: passed to `keras.utils.PyDataset`.
     """
 
@@ -206,9 +192,9 @@ class SequenceBatches(keras.utils.PyDataset):
             "sequence": images[..., None].astype("float32"),
             "mask": mask,
         }
-        if self.task == "anchor":
+        if self.task.has_anchor:
             anchors = self.split.images[self.sequences.anchors[rows]]
-            inputs["anchor"] = anchors[..., None].astype("float32")
+            inputs[ANCHOR_INPUT] = anchors[..., None].astype("float32")
         return inputs, self.sequences.targets[rows][:, None]
 
     def served_rows(self):

@@ -1,11 +1,41 @@
-"""Layers that move between sequences of images and batches of images.
+"""Sequences as slots: the model inputs, one encoder over every slot, and masked slot operations.
 
-The encoder is an image model; these layers let one encoder (with shared
-weights) embed every slot of a sequence in a single call.
+A sequence input is `"sequence"`, float32 `(batch, slots, 28, 28, 1)`, with
+`"mask"`, bool `(batch, slots)`, true on real slots (a prefix of each row);
+tasks with an anchor add `"anchor"`, float32 `(batch, 28, 28, 1)`.
+The encoder is an image model; `encode_slots` lets one encoder (shared
+weights) embed every slot in a single call. Every task's models build on
+these pieces.
 """
 
 import keras
 from keras import ops
+
+from mnist_vit.encoder import IMAGE_INPUT_SHAPE
+
+
+ANCHOR_INPUT = "anchor"
+
+
+def input_names(has_anchor):
+    """The names of a task's model inputs."""
+    return {"sequence", "mask", ANCHOR_INPUT} if has_anchor else {"sequence", "mask"}
+
+
+def sequence_inputs(has_anchor=False, slots=None):
+    """The `"sequence"` and `"mask"` inputs, and `"anchor"` if `has_anchor`; `slots=None` accepts any count."""
+    inputs = {
+        "sequence": keras.Input((slots, *IMAGE_INPUT_SHAPE), name="sequence"),
+        "mask": keras.Input((slots,), dtype="bool", name="mask"),
+    }
+    if has_anchor:
+        inputs = {ANCHOR_INPUT: keras.Input(IMAGE_INPUT_SHAPE, name=ANCHOR_INPUT), **inputs}
+    return inputs
+
+
+def encode_slots(encoder, sequence):
+    """Applies one image encoder to every slot: `(batch, slots, 28, 28, 1)` -> `(batch, slots, dim)`."""
+    return UnfoldSlots(name="unfold_slots")(encoder(FoldSlots(name="fold_slots")(sequence)), sequence)
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
@@ -43,8 +73,8 @@ class UnfoldSlots(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
-class ZeroPadding(keras.layers.Layer):
-    """Zeroes padded slots: `(batch, slots, dim)` times mask `(batch, slots)`."""
+class ClearPaddedSlots(keras.layers.Layer):
+    """Sets padded slots to zero: `(batch, slots, dim)`, mask `(batch, slots)` -> `(batch, slots, dim)`."""
 
     def call(self, inputs, padding_mask):
         return inputs * ops.cast(padding_mask, inputs.dtype)[:, :, None]
@@ -96,3 +126,23 @@ def required_slots(model):
         if isinstance(layer, FlattenSlots):
             return layer.num_slots
     return None
+
+
+def masked_sum(inputs, padding_mask):
+    """Sum over the real slots: `(batch, slots, dim)` with mask `(batch, slots)` -> `(batch, dim)`."""
+    return ops.sum(ops.where(padding_mask[:, :, None], inputs, 0.0), axis=1)
+
+
+@keras.saving.register_keras_serializable(package="mnist_vit")
+class MaskedSum(keras.layers.Layer):
+    """Sums the real slots: `(batch, slots, dim)` with mask `(batch, slots)` -> `(batch, dim)`.
+
+    Padded slots contribute nothing whatever they hold, and the result grows
+    with the number of real slots, which is what a sum over a set needs.
+    """
+
+    def call(self, inputs, padding_mask):
+        return masked_sum(inputs, padding_mask)
+
+    def compute_output_shape(self, inputs_shape, padding_mask_shape):
+        return (inputs_shape[0], *inputs_shape[2:])

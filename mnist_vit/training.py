@@ -1,15 +1,18 @@
-"""Shared training pieces: optimizer with a schedule, and callbacks."""
-
-import os
-import time
+"""Building, training and testing one model of a sequence task with `model.fit`."""
 
 import keras
 
-from mnist_vit.checkpoints import BestModelCheckpoint
+from mnist_vit.callbacks import make_callbacks
+from mnist_vit.encoder import build_encoder
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
+from mnist_vit.slots import required_slots
+
+LONG_LENGTHS = range(1, 51)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
+LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH_SEED + n
 
 
 def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
-    """AdamW with linear warm-up then cosine decay to zero over `total_steps`."""
+    """AdamW with linear warm-up then cosine decay to zero over `total_steps`, gradients clipped to norm 1."""
     if learning_rate <= 0 or total_steps < 1:
         raise ValueError(
             f"learning_rate and total_steps must be positive, got {learning_rate} and {total_steps}"
@@ -24,54 +27,129 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
 
 
-class ElapsedTime(keras.callbacks.Callback):
-    """Adds `elapsed_seconds` (since this process started training) to each epoch's logs.
+def build_model(task, model_name, hyperparameters):
+    """Builds `model_name` of `task`: a new encoder from `hyperparameters.encoder`, then the model."""
+    return task.models[model_name].build(build_encoder(hyperparameters.encoder), hyperparameters.head)
 
-    Placed before the loggers, it puts the time into `history.csv` and
-    TensorBoard, so "how long until validation accuracy reached x" can be
-    read off a run.
+
+def compile_for_task(task, model, training, total_steps):
+    """Compiles `model` with the task's loss and metrics and the project's optimizer; returns it.
+
+    Args:
+        task: `Task`.
+        model: the model.
+        training: `TrainingConfig`. AdamW at its learning rate and weight
+            decay, warm-up over the first 5% of `total_steps`, cosine decay.
+        total_steps: int. Optimizer steps of the whole run.
     """
+    model.compile(
+        optimizer=make_optimizer(
+            training.learning_rate, training.weight_decay, total_steps, warmup_steps=total_steps // 20
+        ),
+        loss=task.loss(),
+        metrics=task.metrics(),
+    )
+    return model
 
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["elapsed_seconds"] = time.perf_counter() - self.start
+def make_batches(task, model_name, split, num_sequences, batch_size, seed, fresh=False, lengths=(1, MAX_LEN)):
+    """`SequenceBatches` for one model: padded to `MAX_LEN` only where the model needs it."""
+    pad_to = MAX_LEN if task.models[model_name].fixed_slots else None
+    return SequenceBatches(
+        split,
+        task,
+        num_sequences,
+        batch_size=batch_size,
+        seed=seed,
+        lengths=lengths,
+        fresh=fresh,
+        pad_to=pad_to,
+    )
 
 
-def make_callbacks(run_dir, monitor, mode, patience=None):
-    """Callbacks for one training run, all writing under `run_dir`.
+def train_sequence_model(
+    task,
+    model_name,
+    hyperparameters,
+    splits,
+    run_dir,
+    epochs,
+    train_sequences,
+    validation_sequences,
+    seed=0,
+    lengths=(1, MAX_LEN),
+    patience=10,
+    verbose="auto",
+):
+    """Trains one model with `model.fit` and returns `(best_model, history)`.
 
-    - `BackupAndRestore` (`run_dir/backup`): a run killed mid-epoch and
-      started again with the same command resumes after its last completed
-      epoch (same weights, optimizer state and schedule) and ends with the
-      same number of epochs; the backup is removed when training finishes.
-    - `elapsed_seconds` in the epoch logs (`ElapsedTime`).
-    - A CSV log (`run_dir/history.csv`, appended to on a resume).
-    - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
-    - TensorBoard logs (`run_dir/logs`).
-    - Early stopping on `monitor` when `patience` is set (its patience count
-      restarts on a resume).
+    Training sequences are drawn afresh every epoch from the train split;
+    validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
+    validation split; both have lengths uniform on `lengths` (inclusive).
+    The best epoch by `task.monitor` is kept in `run_dir/best.keras`; training
+    stops early after `patience` epochs without improvement; logs go to
+    `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
+
+    Args:
+        task: `Task`.
+        model_name: str. A key of `task.models`.
+        hyperparameters: `Hyperparameters`.
+        splits: dict of `Split` with "train" and "validation".
+        seed: int. Seeds Keras's random state and the training sequences.
+    """
+    keras.utils.set_random_seed(seed)
+    batch_size = hyperparameters.training.batch_size
+    train = make_batches(
+        task, model_name, splits["train"], train_sequences, batch_size, seed, fresh=True, lengths=lengths
+    )
+    validation = make_batches(
+        task,
+        model_name,
+        splits["validation"],
+        validation_sequences,
+        EVALUATION_BATCH_SIZE,
+        VALIDATION_SEED,
+        lengths=lengths,
+    )
+    model = build_model(task, model_name, hyperparameters)
+    compile_for_task(task, model, hyperparameters.training, epochs * len(train))
+    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, patience=patience)
+    history = model.fit(
+        train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose
+    )
+    return keras.saving.load_model(best_path), history
+
+
+def evaluate_sequence_model(
+    task, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED, verbose=0
+):
+    """Evaluates `model` on fixed sequences of `split`; returns `task.test_metrics`' dict.
+
+    The sequences are padded to the slot count the model needs, if any
+    (`required_slots`), else bucketed by length.
+    """
+    batches = SequenceBatches(
+        split,
+        task,
+        num_sequences,
+        EVALUATION_BATCH_SIZE,
+        seed=seed,
+        lengths=lengths,
+        pad_to=required_slots(model),
+    )
+    predictions = model.predict(batches, verbose=verbose)
+    return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())
+
+
+def long_length_accuracy(task, model, split, per_length):
+    """`task.headline` at each length of `LONG_LENGTHS`, on `per_length` fixed test sequences each.
 
     Returns:
-        `(callbacks, best_model_path)`.
+        `{str(length): value}`.
     """
-    os.makedirs(run_dir, exist_ok=True)
-    backup_dir = os.path.join(run_dir, "backup")
-    resuming = os.path.isdir(backup_dir)
-    best_path = os.path.join(run_dir, "best.keras")
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir),
-        ElapsedTime(),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
-        BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
-        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
-    ]
-    if patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, mode=mode, patience=patience, restore_best_weights=False
-            )
-        )
-    return callbacks, best_path
+    return {
+        str(length): evaluate_sequence_model(
+            task, model, split, per_length, lengths=(length, length), seed=LONG_LENGTH_SEED + length
+        )[task.headline]
+        for length in LONG_LENGTHS
+    }

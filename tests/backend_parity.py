@@ -18,10 +18,11 @@ def sequence_digest(mnist_path):
     """SHA-256 over the fixed validation and test sequences of both tasks, in served order."""
     from mnist_vit.data import load_splits
     from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED, SequenceBatches
+    from mnist_vit.tasks import get_task
 
     splits = load_splits(mnist_path)
     digest = hashlib.sha256()
-    for task in ("sum", "anchor"):
+    for task in (get_task("sum"), get_task("anchor")):
         for split, count, seed in (("validation", 2000, VALIDATION_SEED), ("test", 10000, TEST_SEED)):
             batches = SequenceBatches(splits[split], task, count, 256, seed=seed)
             digest.update(batches.served_rows().tobytes())

@@ -14,14 +14,18 @@ import keras
 import numpy as np
 
 from mnist_vit.data import load_splits
-from mnist_vit.distribution import use_data_parallel
-from mnist_vit.sequence_training import build_and_compile
+from mnist_vit.data_parallel import use_data_parallel
+from mnist_vit.hyperparameters import Hyperparameters
 from mnist_vit.sequences import SequenceBatches
 from mnist_vit.tasks import get_task
+from mnist_vit.training import build_model, compile_for_task
 
-HYPERPARAMETERS = dict(
-    embed_dim=16, filters=(4, 8), kernel_size=3, encoder_dropout=0.0, augment=False, num_blocks=1,
-    num_heads=2, ff_dim=32, dropout=0.0, head_units=16, learning_rate=3e-3, weight_decay=1e-4, batch_size=32,
+HYPERPARAMETERS = Hyperparameters.from_dict(
+    dict(
+        embed_dim=16, filters=(4, 8), kernel_size=3, encoder_dropout=0.0, augment=False, num_blocks=1,
+        num_heads=2, ff_dim=32, dropout=0.0, head_units=16, learning_rate=3e-3, weight_decay=1e-4,
+        batch_size=32,
+    )
 )  # fmt: skip
 
 
@@ -34,9 +38,10 @@ def train(splits):
     """
     keras.utils.set_random_seed(0)
     task = get_task("sum")
-    train_batches = SequenceBatches(splits["train"], "sum", 320, 32, seed=0)
-    check = SequenceBatches(splits["validation"], "sum", 64, 32, seed=1)
-    model = build_and_compile(task, "transformer", HYPERPARAMETERS, total_steps=30)
+    train_batches = SequenceBatches(splits["train"], task, 320, 32, seed=0)
+    check = SequenceBatches(splits["validation"], task, 64, 32, seed=1)
+    model = build_model(task, "transformer", HYPERPARAMETERS)
+    compile_for_task(task, model, HYPERPARAMETERS.training, total_steps=30)
     history = model.fit(train_batches, epochs=3, verbose=0)
     replicas = len(model.trainable_weights[0].value.sharding.device_set)
     return history.history["loss"], model.predict(check, verbose=0), replicas
@@ -45,7 +50,7 @@ def train(splits):
 def main(mnist_path):
     splits = load_splits(mnist_path)
     single_losses, single, _ = train(splits)
-    devices = use_data_parallel([HYPERPARAMETERS["batch_size"]])
+    devices = use_data_parallel([HYPERPARAMETERS.training.batch_size])
     parallel_losses, parallel, replicas = train(splits)
     print(
         "RESULT "

@@ -1,11 +1,27 @@
-"""Tiny model settings and inputs shared by the model tests."""
+"""Tiny model settings, models and inputs shared by the model tests (defined once)."""
 
 import numpy as np
 
-TINY_ENCODER = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)
-TINY = dict(TINY_ENCODER, head_units=16)
-TINY_ATTENTION = dict(TINY, num_heads=2, ff_dim=32, num_blocks=1)
-TINY_CROSS_ATTENTION = dict(TINY_ENCODER, num_heads=2, ff_dim=32, num_blocks=1)
+from mnist_vit.encoder import EncoderConfig
+from mnist_vit.hyperparameters import HeadConfig, Hyperparameters, TrainingConfig
+from mnist_vit.tasks import get_task
+from mnist_vit.training import build_model
+
+TINY_ENCODER = EncoderConfig(embed_dim=16, filters=(4, 8), kernel_size=3, encoder_dropout=0.1, augment=False)
+TINY_HEAD = HeadConfig(num_blocks=1, num_heads=2, ff_dim=32, dropout=0.1, head_units=16)
+TINY = Hyperparameters(
+    TINY_ENCODER, TINY_HEAD, TrainingConfig(learning_rate=5e-3, weight_decay=1e-4, batch_size=32)
+)
+
+
+def tiny_hyperparameters(**changes):
+    """`TINY` with some fields changed, by their flat names (e.g. `augment=True`, `num_blocks=0`)."""
+    return Hyperparameters.from_dict({**TINY.to_dict(), **changes})
+
+
+def tiny_model(task_name, model_name, **changes):
+    """A tiny untrained model of a registered task (`tiny_hyperparameters(**changes)`)."""
+    return build_model(get_task(task_name), model_name, tiny_hyperparameters(**changes))
 
 
 def random_inputs(lengths, slots=10, anchor=False, seed=0):

@@ -3,21 +3,23 @@ import numpy as np
 import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
-from model_helpers import TINY, TINY_CROSS_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
-
-from mnist_vit.anchor_models import (
-    attention_weights_model,
-    build_anchor_fc,
-    build_anchor_transformer,
+from model_helpers import (
+    random_inputs,
+    tiny_hyperparameters,
+    tiny_model,
+    with_extra_slots,
+    with_noisy_padding,
 )
-from mnist_vit.sequence_training import evaluate_sequence_model, train_sequence_model
+
+from mnist_vit.anchor_task import attention_weights_model
 from mnist_vit.tasks import get_task
+from mnist_vit.training import evaluate_sequence_model, train_sequence_model
 
 LENGTHS = [1, 4, 10]
 
 
 def tiny_models():
-    return {"transformer": build_anchor_transformer(**TINY_CROSS_ATTENTION), "fc": build_anchor_fc(**TINY)}
+    return {"transformer": tiny_model("anchor", "transformer"), "fc": tiny_model("anchor", "fc")}
 
 
 @pytest.mark.parametrize("name", ["transformer", "fc"])
@@ -35,14 +37,14 @@ def test_padding_content_does_not_change_predictions(name):
 
 
 def test_extra_padded_slots_do_not_change_predictions():
-    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
+    model = tiny_model("anchor", "transformer")
     inputs = random_inputs(LENGTHS, anchor=True)
     clean = model.predict(inputs, verbose=0)
     np.testing.assert_allclose(model.predict(with_extra_slots(inputs), verbose=0), clean, atol=1e-5)
 
 
 def test_attention_weights_sum_to_one_on_real_slots_and_zero_on_padding():
-    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
+    model = tiny_model("anchor", "transformer")
     inputs = with_noisy_padding(random_inputs(LENGTHS, anchor=True))
     weights = attention_weights_model(model).predict(inputs, verbose=0)
     assert weights.shape == (3, 10)
@@ -53,7 +55,7 @@ def test_attention_weights_sum_to_one_on_real_slots_and_zero_on_padding():
 
 def test_fc_rejects_wrong_slot_count():
     with pytest.raises(ValueError, match="exactly 10 slots.*got 12"):
-        build_anchor_fc(**TINY).predict(random_inputs([3, 12], slots=12, anchor=True), verbose=0)
+        tiny_model("anchor", "fc").predict(random_inputs([3, 12], slots=12, anchor=True), verbose=0)
 
 
 @pytest.mark.parametrize("name", ["transformer", "fc"])
@@ -67,7 +69,7 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
 
 
 def test_attention_model_of_a_loaded_model(tmp_path):
-    model = build_anchor_transformer(**TINY_CROSS_ATTENTION)
+    model = tiny_model("anchor", "transformer")
     model.save(tmp_path / "a.keras")
     loaded = keras.saving.load_model(tmp_path / "a.keras")
     inputs = random_inputs(LENGTHS, anchor=True)
@@ -89,9 +91,7 @@ def test_short_fit_beats_majority_class(tmp_path):
     """
     task = get_task("anchor")
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
-    hyperparameters = dict(
-        TINY_CROSS_ATTENTION, num_blocks=0, learning_rate=3e-3, weight_decay=1e-4, batch_size=32
-    )
+    hyperparameters = tiny_hyperparameters(num_blocks=0, learning_rate=3e-3)
     runs = []
     for seed in (0, 1):
         model, _ = train_sequence_model(

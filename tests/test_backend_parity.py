@@ -11,20 +11,18 @@ import keras
 import numpy as np
 import pytest
 from backend_parity import sequence_digest
-from model_helpers import TINY, TINY_ATTENTION, TINY_CROSS_ATTENTION, random_inputs
+from model_helpers import random_inputs, tiny_model
 from run_script import ROOT, script_env
 
-from mnist_vit.anchor_models import build_anchor_fc, build_anchor_transformer
 from mnist_vit.backends import installed_backends
-from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
 
 OTHER_BACKENDS = [name for name in installed_backends() if name != keras.backend.backend()]
 MODELS = {
-    "sum_transformer": (lambda: build_sum_transformer(**{**TINY_ATTENTION, "augment": True}), False),
-    "sum_deepsets": (lambda: build_sum_deepsets(**TINY), False),
-    "sum_fc": (lambda: build_sum_fc(**TINY), False),
-    "anchor_transformer": (lambda: build_anchor_transformer(**TINY_CROSS_ATTENTION), True),
-    "anchor_fc": (lambda: build_anchor_fc(**TINY), True),
+    "sum_transformer": (lambda: tiny_model("sum", "transformer", augment=True), False),
+    "sum_deepsets": (lambda: tiny_model("sum", "deepsets"), False),
+    "sum_fc": (lambda: tiny_model("sum", "fc"), False),
+    "anchor_transformer": (lambda: tiny_model("anchor", "transformer"), True),
+    "anchor_fc": (lambda: tiny_model("anchor", "fc"), True),
 }
 
 

@@ -7,14 +7,12 @@ import sys
 import keras
 import numpy as np
 import pytest
-from model_helpers import TINY, TINY_ATTENTION, TINY_CROSS_ATTENTION
+from model_helpers import tiny_model
 from PIL import Image
 from run_script import script_env
 
 from mnist_vit import cli
-from mnist_vit.anchor_models import build_anchor_transformer
 from mnist_vit.images import load_digit_image
-from mnist_vit.sum_models import build_sum_fc, build_sum_transformer
 
 
 def mnist_digits(path, count):
@@ -31,9 +29,9 @@ def files(tmp_path_factory, mnist_path):
         big = np.kron(image, np.ones((4, 4), np.uint8))  # 112x112
         Image.fromarray(255 - big).save(folder / f"dark_on_light_{i}.png")
         Image.fromarray(np.pad(image, ((10, 30), (5, 5)))).save(folder / f"light_on_dark_{i}.jpg", quality=95)
-    build_sum_transformer(**TINY_ATTENTION).save(folder / "sum.keras")
-    build_sum_fc(**TINY).save(folder / "sum_fc.keras")
-    build_anchor_transformer(**TINY_CROSS_ATTENTION).save(folder / "anchor.keras")
+    tiny_model("sum", "transformer").save(folder / "sum.keras")
+    tiny_model("sum", "fc").save(folder / "sum_fc.keras")
+    tiny_model("anchor", "transformer").save(folder / "anchor.keras")
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(folder / "not_mnist_vit.keras")
     (folder / "truncated.keras").write_bytes((folder / "sum.keras").read_bytes()[:400])
     (folder / "text.png").write_text("not an image")

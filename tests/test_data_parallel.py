@@ -9,8 +9,8 @@ import keras
 import pytest
 from run_script import ROOT, script_env
 
-from mnist_vit.cli_errors import UsageError
-from mnist_vit.distribution import use_data_parallel
+from mnist_vit.data_parallel import use_data_parallel
+from mnist_vit.errors import UsageError
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")

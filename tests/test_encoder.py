@@ -1,17 +1,18 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
+from model_helpers import TINY_ENCODER
 
 from mnist_vit.augmentation import DigitAugmentation
-from mnist_vit.encoder import build_classifier, build_encoder
-
-TINY = dict(embed_dim=16, filters=(4, 8), kernel_size=3, augment=False)
+from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
 
 
 def test_output_shapes():
-    encoder = build_encoder(**TINY)
+    encoder = build_encoder(TINY_ENCODER)
     classifier = build_classifier(encoder)
     images = np.random.default_rng(0).uniform(0, 255, (3, 28, 28, 1)).astype("float32")
     assert tuple(encoder.predict(images, verbose=0).shape) == (3, 16)
@@ -22,11 +23,11 @@ def test_output_shapes():
 
 def test_bad_encoder_settings_raise():
     with pytest.raises(ValueError, match="embed_dim and filters must be positive"):
-        build_encoder(embed_dim=0)
+        build_encoder(EncoderConfig(embed_dim=0))
 
 
 def test_augmentation_only_in_training():
-    encoder = build_encoder(**{**TINY, "augment": True})
+    encoder = build_encoder(dataclasses.replace(TINY_ENCODER, augment=True))
     images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
     inference = [keras.ops.convert_to_numpy(encoder(images, training=False)) for _ in range(2)]
     np.testing.assert_array_equal(inference[0], inference[1])
@@ -61,7 +62,7 @@ def test_augmentation_rejects_a_range_of_a_full_turn():
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="jit is resolved per backend; jax always jits")
 def test_model_with_augmentation_compiles_with_jit():
-    model = build_classifier(**{**TINY, "augment": True})
+    model = build_classifier(build_encoder(dataclasses.replace(TINY_ENCODER, augment=True)))
     model.compile("adam", "sparse_categorical_crossentropy")
     assert model.jit_compile
 
@@ -70,7 +71,7 @@ def test_a_few_fit_steps_lower_the_loss():
     keras.utils.set_random_seed(0)
     split = digit_split(256)
     x = split.images[..., None].astype("float32")
-    model = build_classifier(**TINY)
+    model = build_classifier(build_encoder(TINY_ENCODER))
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
     history = model.fit(x, split.labels, epochs=6, batch_size=32, verbose=0)
     losses = history.history["loss"]
@@ -78,7 +79,7 @@ def test_a_few_fit_steps_lower_the_loss():
 
 
 def test_keras_file_round_trip_in_fresh_process(tmp_path):
-    model = build_classifier(**{**TINY, "augment": True})
+    model = build_classifier(build_encoder(dataclasses.replace(TINY_ENCODER, augment=True)))
     images = np.random.default_rng(1).uniform(0, 255, (5, 28, 28, 1)).astype("float32")
     path = tmp_path / "classifier.keras"
     model.save(path)

@@ -2,11 +2,14 @@ import numpy as np
 import pytest
 
 from mnist_vit.sequences import SequenceBatches, sample_sequences
+from mnist_vit.tasks import get_task
+
+SUM, ANCHOR = get_task("sum"), get_task("anchor")
 
 
 @pytest.mark.parametrize("task", ["sum", "anchor"])
 def test_lengths_masks_and_targets(tiny_split, task):
-    s = sample_sequences(tiny_split.labels, 500, task, lengths=(1, 10), seed=3)
+    s = sample_sequences(tiny_split.labels, 500, get_task(task), lengths=(1, 10), seed=3)
     assert s.lengths.min() >= 1 and s.lengths.max() <= 10
     assert set(np.unique(s.lengths)) == set(range(1, 11))
     for row in range(len(s)):
@@ -21,7 +24,7 @@ def test_lengths_masks_and_targets(tiny_split, task):
 
 
 def test_anchor_positive_rate_matches_theory(tiny_split):
-    s = sample_sequences(tiny_split.labels, 20000, "anchor", seed=0)
+    s = sample_sequences(tiny_split.labels, 20000, ANCHOR, seed=0)
     expected = 1 - np.mean(
         [
             np.mean([(1 - np.mean(tiny_split.labels == d)) ** n for d in tiny_split.labels])
@@ -32,9 +35,9 @@ def test_anchor_positive_rate_matches_theory(tiny_split):
 
 
 def test_fixed_seed_is_reproducible_and_seeds_differ(tiny_split):
-    a = sample_sequences(tiny_split.labels, 100, "anchor", seed=7)
-    b = sample_sequences(tiny_split.labels, 100, "anchor", seed=7)
-    c = sample_sequences(tiny_split.labels, 100, "anchor", seed=8)
+    a = sample_sequences(tiny_split.labels, 100, ANCHOR, seed=7)
+    b = sample_sequences(tiny_split.labels, 100, ANCHOR, seed=7)
+    c = sample_sequences(tiny_split.labels, 100, ANCHOR, seed=8)
     np.testing.assert_array_equal(a.indices, b.indices)
     np.testing.assert_array_equal(a.anchors, b.anchors)
     assert not np.array_equal(a.indices, c.indices)
@@ -42,13 +45,13 @@ def test_fixed_seed_is_reproducible_and_seeds_differ(tiny_split):
 
 def test_bad_lengths_rejected(tiny_split):
     with pytest.raises(ValueError, match="low <= high"):
-        sample_sequences(tiny_split.labels, 10, "sum", lengths=(0, 10))
-    with pytest.raises(ValueError, match="Unknown task"):
-        sample_sequences(tiny_split.labels, 10, "product")
+        sample_sequences(tiny_split.labels, 10, SUM, lengths=(0, 10))
+    with pytest.raises(ValueError, match="Unknown task 'product'"):
+        get_task("product")
 
 
 def test_batches_gather_the_right_images(tiny_split):
-    batches = SequenceBatches(tiny_split, "anchor", 50, batch_size=8, seed=1)
+    batches = SequenceBatches(tiny_split, ANCHOR, 50, batch_size=8, seed=1)
     served = 0
     for b in range(len(batches)):
         inputs, targets = batches[b]
@@ -73,7 +76,7 @@ def test_batches_gather_the_right_images(tiny_split):
 
 @pytest.mark.parametrize("fresh", [False, True])
 def test_first_two_batches_show_the_slot_axis_varies(tiny_split, fresh):
-    batches = SequenceBatches(tiny_split, "sum", 100, batch_size=8, fresh=fresh)
+    batches = SequenceBatches(tiny_split, SUM, 100, batch_size=8, fresh=fresh)
     for _ in range(3):
         slots = [batches[i][0]["mask"].shape[1] for i in range(len(batches))]
         assert slots[0] == max(slots) and slots[1] == min(slots) < max(slots)
@@ -81,13 +84,13 @@ def test_first_two_batches_show_the_slot_axis_varies(tiny_split, fresh):
 
 
 def test_pad_to_gives_fixed_slots(tiny_split):
-    batches = SequenceBatches(tiny_split, "sum", 20, batch_size=8, pad_to=10)
+    batches = SequenceBatches(tiny_split, SUM, 20, batch_size=8, pad_to=10)
     assert {batches[b][0]["mask"].shape[1] for b in range(len(batches))} == {10}
 
 
 def test_fresh_sequences_each_epoch_and_fixed_otherwise(tiny_split):
-    fresh = SequenceBatches(tiny_split, "sum", 40, batch_size=8, fresh=True)
-    fixed = SequenceBatches(tiny_split, "sum", 40, batch_size=8)
+    fresh = SequenceBatches(tiny_split, SUM, 40, batch_size=8, fresh=True)
+    fixed = SequenceBatches(tiny_split, SUM, 40, batch_size=8)
     before_fresh, before_fixed = fresh.sequences.indices.copy(), fixed.sequences.indices.copy()
     fresh.on_epoch_end()
     fixed.on_epoch_end()
@@ -99,7 +102,7 @@ def test_no_image_crosses_splits(mnist_path):
     from mnist_vit.data import load_splits
 
     splits = load_splits(mnist_path)
-    batches = SequenceBatches(splits["validation"], "sum", 64, batch_size=64, seed=1)
+    batches = SequenceBatches(splits["validation"], SUM, 64, batch_size=64, seed=1)
     inputs, _ = batches[0]
     # Every served image is an image of the validation split, by index.
     idx = batches.sequences.indices[batches.batch_rows(0)]
@@ -109,8 +112,8 @@ def test_no_image_crosses_splits(mnist_path):
 
 
 def test_padding_fraction_counts_padded_slots(tiny_split):
-    padded = SequenceBatches(tiny_split, "sum", 100, batch_size=10, seed=0, pad_to=10)
+    padded = SequenceBatches(tiny_split, SUM, 100, batch_size=10, seed=0, pad_to=10)
     lengths = padded.sequences.lengths
     assert padded.padding_fraction() == pytest.approx(1 - lengths.sum() / (100 * 10))
-    bucketed = SequenceBatches(tiny_split, "sum", 100, batch_size=10, seed=0)
+    bucketed = SequenceBatches(tiny_split, SUM, 100, batch_size=10, seed=0)
     assert 0 <= bucketed.padding_fraction() < padded.padding_fraction()

@@ -1,12 +1,12 @@
 import keras
 import numpy as np
 import pytest
-from model_helpers import TINY, TINY_ATTENTION, random_inputs
+from model_helpers import random_inputs, tiny_model
 
-from mnist_vit.sequence_training import compile_for_task
-from mnist_vit.sum_distribution import sum_distribution
-from mnist_vit.sum_models import build_sum_deepsets, build_sum_transformer
+from mnist_vit.digit_head import sum_distribution
+from mnist_vit.hyperparameters import TrainingConfig
 from mnist_vit.tasks import get_task
+from mnist_vit.training import compile_for_task
 
 LENGTHS = [1, 4, 10]
 
@@ -54,14 +54,10 @@ def test_sum_distribution_rejects_more_slots_than_it_handles():
         sum_distribution(np.zeros((1, 20, 10), "float32"), np.ones((1, 20), bool))
 
 
-@pytest.mark.parametrize(
-    "build, settings",
-    [(build_sum_transformer, TINY_ATTENTION), (build_sum_deepsets, TINY)],
-    ids=["transformer", "deepsets"],
-)
-def test_training_loss_adds_the_sum_likelihood(build, settings):
-    model = build(**settings)
-    compile_for_task(get_task("sum"), model, {"learning_rate": 1e-3, "weight_decay": 0.0}, 10)
+@pytest.mark.parametrize("name", ["transformer", "deepsets"])
+def test_training_loss_adds_the_sum_likelihood(name):
+    model = tiny_model("sum", name)
+    compile_for_task(get_task("sum"), model, TrainingConfig(learning_rate=1e-3, weight_decay=0.0), 10)
     inputs = random_inputs(LENGTHS)
     sums = np.array([[3.0], [17.0], [40.0]], dtype="float32")
     predictions = model(inputs, training=True)

@@ -3,22 +3,21 @@ import numpy as np
 import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
-from model_helpers import TINY, TINY_ATTENTION, random_inputs, with_extra_slots, with_noisy_padding
+from model_helpers import TINY, random_inputs, tiny_model, with_extra_slots, with_noisy_padding
 
-from mnist_vit.digit_value import MostLikelySum
-from mnist_vit.sequence_training import evaluate_sequence_model, make_batches, train_sequence_model
+from mnist_vit.digit_head import MostLikelySum
 from mnist_vit.sequences import TEST_SEED
-from mnist_vit.sum_models import build_sum_deepsets, build_sum_fc, build_sum_transformer
 from mnist_vit.tasks import get_task
+from mnist_vit.training import evaluate_sequence_model, make_batches, train_sequence_model
 
 LENGTHS = [1, 4, 10]
 
 
 def tiny_models():
     return {
-        "transformer": build_sum_transformer(**TINY_ATTENTION),
-        "deepsets": build_sum_deepsets(**TINY),
-        "fc": build_sum_fc(**TINY),
+        "transformer": tiny_model("sum", "transformer"),
+        "deepsets": tiny_model("sum", "deepsets"),
+        "fc": tiny_model("sum", "fc"),
     }
 
 
@@ -46,7 +45,7 @@ def test_extra_padded_slots_do_not_change_predictions(name):
 
 
 def test_transformer_output_counts_slots():
-    model = build_sum_transformer(**TINY_ATTENTION)
+    model = tiny_model("sum", "transformer")
     inputs = random_inputs(LENGTHS)
     # Uniform digit distributions: every real slot is worth 4.5, the mean digit, in the expected sum.
     logits = model.get_layer("digit_logits")
@@ -72,7 +71,7 @@ def test_prediction_is_the_most_likely_sum_moved_toward_the_expected_sum():
 
 
 def test_fc_rejects_wrong_slot_count():
-    model = build_sum_fc(**TINY)
+    model = tiny_model("sum", "fc")
     with pytest.raises(ValueError, match="exactly 10 slots.*got 7"):
         model.predict(random_inputs([3, 7], slots=7), verbose=0)
 
@@ -90,11 +89,10 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
 def test_short_fit_beats_constant_predictor(tmp_path):
     task = get_task("sum")
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
-    hyperparameters = dict(TINY_ATTENTION, learning_rate=5e-3, weight_decay=1e-4, batch_size=32)
     model, _ = train_sequence_model(
         task,
         "transformer",
-        hyperparameters,
+        TINY,
         splits,
         str(tmp_path / "run"),
         epochs=8,
@@ -116,7 +114,7 @@ def test_short_fit_beats_constant_predictor(tmp_path):
 
 
 def test_exact_accuracy_metric():
-    from mnist_vit.metrics import ExactAccuracy
+    from mnist_vit.sum_task import ExactAccuracy
 
     metric = ExactAccuracy()
     metric.update_state(np.array([[3.0], [5.0], [7.0]]), np.array([[3.4], [5.6], [6.5]]))

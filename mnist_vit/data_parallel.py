@@ -2,7 +2,7 @@
 
 import keras
 
-from mnist_vit.cli_errors import UsageError
+from mnist_vit.errors import UsageError
 
 
 def use_data_parallel(batch_sizes=()):

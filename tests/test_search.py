@@ -2,22 +2,22 @@ import keras
 import keras_tuner
 import pytest
 
-from mnist_vit.hypermodels import search_space
-from mnist_vit.tuning import make_tuner
+from mnist_vit.search import make_tuner, search_space
+from mnist_vit.tasks import get_task
 
 
 class SearchSpaceOnly(keras_tuner.HyperModel):
     """Registers the sum task's search space; the model itself is a stand-in."""
 
     def build(self, hp):
-        search_space(hp, "sum")
+        search_space(hp, get_task("sum"))
         return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
 
 
 @pytest.mark.parametrize("kind", ["random", "bayesian"])
 def test_search_starts_with_the_defaults_then_samples(tmp_path, kind):
     defaults = keras_tuner.HyperParameters()
-    search_space(defaults, "sum")
+    search_space(defaults, get_task("sum"))
     tuner = make_tuner(kind, SearchSpaceOnly(), "val_loss", "min", 3, 2, directory=tmp_path, project_name="p")
     first = tuner.oracle.create_trial("first").hyperparameters.values
     second = tuner.oracle.create_trial("second").hyperparameters.values

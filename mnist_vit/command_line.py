@@ -1,14 +1,14 @@
-"""Command-line plumbing: user errors become one readable line and exit code 2."""
+"""Command-line plumbing shared by `mnist-vit` and the experiment scripts.
+
+Argument errors and every `MnistVitError` become one line on stderr and exit
+code 2.
+"""
 
 import argparse
 import os
 import sys
 
-from mnist_vit.data import MnistDataError
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for, reported as one line."""
+from mnist_vit.errors import MnistVitError, UsageError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -27,6 +27,17 @@ def positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
     return value
 
 
@@ -54,9 +65,9 @@ def check_writable(folder):
 
 
 def run_main(main):
-    """Runs `main()`; a usage or data error becomes `error: ...` on stderr and exit code 2."""
+    """Runs `main()`; a `MnistVitError` becomes `error: ...` on stderr and exit code 2."""
     try:
         return main()
-    except (UsageError, MnistDataError) as error:
+    except MnistVitError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -1,0 +1,236 @@
+"""The anchor task: given an anchor image and 1-10 images, does the anchor's digit occur among them?
+
+Every model takes the same inputs and gives the same output:
+    inputs["anchor"]: float32 `(batch, 28, 28, 1)`, raw pixels 0..255.
+    inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels 0..255.
+    inputs["mask"]: bool `(batch, slots)`, true on real slots.
+    output: float32 `(batch, 1)`, the probability that the anchor's digit
+        occurs among the real slots.
+
+The cross-attention model accepts any number of slots; the fully-connected
+baseline needs exactly `max_len`. One encoder (shared weights) embeds the
+anchor and every slot.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from mnist_vit.cross_attention import AnchorCrossAttention
+from mnist_vit.hyperparameters import HeadConfig
+from mnist_vit.metrics import by_length, roc_auc
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
+from mnist_vit.tasks import ModelSpec, Task, TaskModel, register_task
+from mnist_vit.transformer_block import TransformerEncoderBlock
+
+NAME = "anchor"
+ATTENTION_LAYER = "cross_attention"
+
+
+def anchor_occurs(digits, mask, anchor_digits):
+    """Targets: 1.0 where the anchor's digit is among the real slots' digits, float32 `(n,)`."""
+    return ((digits == anchor_digits[:, None]) & mask).any(axis=1).astype("float32")
+
+
+def anchor_metrics(probabilities, labels, lengths):
+    """Test metrics of the anchor task.
+
+    Args:
+        probabilities: float `(n,)` or `(n, 1)`, predicted P(anchor occurs).
+        labels: float `(n,)`, 1.0 where the anchor's digit occurs.
+        lengths: int `(n,)`, sequence lengths.
+
+    Returns:
+        dict with `accuracy` (threshold 0.5), `auc` (None when the labels
+        hold one class only), `balanced_accuracy` (mean recall of the
+        classes present), `loss` (binary cross-entropy), `positive_rate` and
+        `accuracy_by_length`.
+    """
+    p = np.clip(np.asarray(probabilities, dtype="float64").reshape(-1), 1e-7, 1 - 1e-7)
+    labels = np.asarray(labels).astype(bool)
+    correct = (p >= 0.5) == labels
+    recalls = [correct[labels == value].mean() for value in (True, False) if (labels == value).any()]
+    return {
+        "accuracy": float(correct.mean()),
+        "auc": roc_auc(p, labels),
+        "balanced_accuracy": float(np.mean(recalls)),
+        "loss": float(-np.mean(np.where(labels, np.log(p), np.log(1 - p)))),
+        "positive_rate": float(labels.mean()),
+        "accuracy_by_length": by_length(correct, lengths),
+    }
+
+
+def build_anchor_transformer(encoder, head=HeadConfig(num_blocks=0)):
+    """Cross-attention detector: encoder, optional self-attention blocks, anchor-to-sequence attention, head.
+
+    The head is one logistic unit on each attention head's best match score
+    (the largest attention logit over the real slots) and the attention
+    output: the anchor's digit occurs when some slot matches it well. A
+    better match can only mean "more likely present", so the match scores'
+    weights are constrained non-negative and start at `1 / num_heads`; the
+    attention output's weights start at zero.
+
+    Args:
+        encoder: image encoder, raw `(28, 28, 1)` image -> `(embed_dim,)`.
+        head: `HeadConfig`. `num_blocks` self-attention blocks over the
+            sequence before the cross-attention, `num_heads` (must divide
+            `embed_dim`), `ff_dim`, `dropout` (blocks and attention weights).
+
+    Returns:
+        A `TaskModel` (see the module docstring for inputs and output).
+    """
+    inputs = sequence_inputs(has_anchor=True)
+    anchor = encoder(inputs["anchor"])
+    sequence = encode_slots(encoder, inputs["sequence"])
+    for i in range(head.num_blocks):
+        sequence = TransformerEncoderBlock(head.num_heads, head.ff_dim, head.dropout, name=f"block_{i}")(
+            sequence, padding_mask=inputs["mask"]
+        )
+    attended, _, match = AnchorCrossAttention(head.num_heads, head.dropout, name=ATTENTION_LAYER)(
+        anchor, sequence, padding_mask=inputs["mask"]
+    )
+    match_logit = layers.Dense(
+        1,
+        kernel_initializer=keras.initializers.Constant(1.0 / head.num_heads),
+        kernel_constraint=keras.constraints.NonNeg(),
+        name="match_logit",
+    )(match)
+    attended_logit = layers.Dense(1, kernel_initializer="zeros", use_bias=False, name="attended_logit")(
+        attended
+    )
+    logit = layers.Add(name="logit")([match_logit, attended_logit])
+    outputs = layers.Activation("sigmoid", name="probability")(logit)
+    return TaskModel(inputs, outputs, task=NAME, name="anchor_transformer")
+
+
+def attention_weights_model(model):
+    """A model sharing `model`'s layers that outputs the cross-attention weights.
+
+    Args:
+        model: a model from `build_anchor_transformer` (trained or loaded).
+
+    Returns:
+        A `keras.Model` with the same inputs, outputting float `(batch, slots)`:
+        the anchor's attention weight on each slot, averaged over heads.
+    """
+    _, weights, _ = model.get_layer(ATTENTION_LAYER).output
+    return keras.Model(model.inputs, weights, name="anchor_attention_weights")
+
+
+def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
+    """Fully-connected baseline: anchor and `max_len` slot embeddings, concatenated, dense layers.
+
+    Padded slots are zeroed. Needs exactly `max_len` slots. Uses
+    `head.dropout` and `head.head_units`.
+    """
+    inputs = sequence_inputs(has_anchor=True)
+    anchor = encoder(inputs["anchor"])
+    sequence = encode_slots(encoder, inputs["sequence"])
+    sequence = ClearPaddedSlots(name="clear_padding")(sequence, inputs["mask"])
+    x = layers.Concatenate(name="concat")([anchor, FlattenSlots(max_len, name="flatten_slots")(sequence)])
+    x = layers.Dense(2 * head.head_units, activation="relu", name="fc_hidden_0")(x)
+    x = layers.Dropout(head.dropout, name="fc_dropout")(x)
+    x = layers.Dense(head.head_units, activation="relu", name="fc_hidden_1")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return TaskModel(inputs, outputs, task=NAME, name="anchor_fc")
+
+
+def plot_attention(model, split, folder, count=6):
+    """Fixed test anchors and sequences with each image's cross-attention weight; returns the path.
+
+    Half of the `count` examples have the anchor's digit present. The
+    weights come from the trained model itself (`attention_weights_model`).
+    """
+    from mnist_vit.figures import plt, save_figure
+    from mnist_vit.sequences import TEST_SEED, SequenceBatches
+
+    batches = SequenceBatches(
+        split, ANCHOR, 10 * count, batch_size=10 * count, seed=TEST_SEED, pad_to=MAX_LEN
+    )
+    inputs, targets = batches[0]
+    positives = np.flatnonzero(targets[:, 0] == 1)[: count // 2]
+    negatives = np.flatnonzero(targets[:, 0] == 0)[: count - len(positives)]
+    rows = np.sort(np.concatenate([positives, negatives]))
+    inputs = {key: value[rows] for key, value in inputs.items()}
+    targets = targets[rows, 0]
+    probabilities = model.predict(inputs, verbose=0)[:, 0]
+    weights = attention_weights_model(model).predict(inputs, verbose=0)
+    fig, axes = plt.subplots(len(rows), MAX_LEN + 1, figsize=((MAX_LEN + 1) * 0.95, len(rows) * 1.45))
+    for row, row_axes in enumerate(axes):
+        for ax in row_axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        anchor_ax = row_axes[0]
+        anchor_ax.imshow(inputs["anchor"][row, :, :, 0], cmap="gray")
+        for spine in anchor_ax.spines.values():
+            spine.set_edgecolor("tab:blue")
+            spine.set_linewidth(3)
+        truth = "present" if targets[row] else "absent"
+        anchor_ax.set_xlabel(f"p={probabilities[row]:.2f}\n({truth})", fontsize=8)
+        for slot in range(MAX_LEN):
+            ax = row_axes[slot + 1]
+            if not inputs["mask"][row, slot]:
+                ax.axis("off")
+                continue
+            ax.imshow(inputs["sequence"][row, slot, :, :, 0], cmap="gray")
+            bar = plt.Rectangle(
+                (0, -0.14),
+                weights[row, slot],
+                0.09,
+                transform=ax.transAxes,
+                color="tab:orange",
+                clip_on=False,
+            )
+            ax.add_patch(bar)
+            ax.set_xlabel(f"{weights[row, slot]:.2f}", fontsize=8, labelpad=9)
+    fig.suptitle(
+        "Anchor task (blue frame: anchor): cross-attention weight on each sequence image (orange bar)"
+    )
+    fig.tight_layout()
+    return save_figure(fig, folder, "anchor_attention.png")
+
+
+def describe_prediction(value, count):
+    answer = "yes" if value >= 0.5 else "no"
+    return f"anchor's digit occurs: {answer} (probability {value:.3f}) among {count} images"
+
+
+def describe_results(test):
+    std = test.get("accuracy_std")
+    return (
+        f"accuracy {test['accuracy']:.4f}{f' ± {std:.4f}' if std else ''}, AUC {test['auc']:.4f}, "
+        f"balanced {test['balanced_accuracy']:.4f}, BCE {test['loss']:.3f}"
+    )
+
+
+ANCHOR = register_task(
+    Task(
+        name=NAME,
+        description="does the anchor image's digit occur among 1-10 images?",
+        has_anchor=True,
+        targets=anchor_occurs,
+        models={
+            "transformer": ModelSpec(build_anchor_transformer, "Transformer"),
+            "fc": ModelSpec(build_anchor_fc, "fully connected", fixed_slots=True),
+        },
+        loss=keras.losses.BinaryCrossentropy,
+        metrics=lambda: ["accuracy", keras.metrics.AUC(name="auc")],
+        monitor="val_auc",
+        mode="max",
+        test_metrics=anchor_metrics,
+        headline="accuracy",
+        num_blocks=(0, 1),
+        augment=False,
+        presets={
+            "cpu": dict(trials=3, search_epochs=5, epochs=30, train_sequences=16000, seeds=1, batch_size=64),
+            "large": dict(
+                trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64
+            ),
+        },
+        describe_prediction=describe_prediction,
+        describe_results=describe_results,
+        original={"transformer": "0.92 accuracy, BCE 0.12", "fc": "0.77 accuracy, BCE 0.64"},
+        example_figure=plot_attention,
+    )
+)

@@ -1,0 +1,205 @@
+"""The hyperparameter search: its space, the KerasTuner hypermodel, and tuners that start with the defaults.
+
+The search tunes a task's attention model (`Task.searched_model`) on the
+fixed validation sequences; the test split is never looked at. With the same
+seed, a search proposes the same trials in the same order, and each trial
+starts from the same random state.
+"""
+
+import keras
+import keras_tuner
+
+from mnist_vit.encoder import EncoderConfig
+from mnist_vit.hyperparameters import HeadConfig, Hyperparameters, TrainingConfig
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, VALIDATION_SEED
+from mnist_vit.training import build_model, compile_for_task, make_batches
+
+
+def search_space(hp, task):
+    """Registers the search space in `hp` and returns the trial's flat hyperparameter dict.
+
+    Every default is the dataclass default of its group
+    (`mnist_vit.hyperparameters`), except two that the task sets: the range
+    of `num_blocks` (`Task.num_blocks`, its low end is the default) and
+    `augment` (`Task.augment`).
+
+    Args:
+        hp: `keras_tuner.HyperParameters`.
+        task: `Task`.
+
+    Returns:
+        dict for `Hyperparameters.from_dict`, without `batch_size` (a run setting).
+    """
+    low, high = task.num_blocks
+    return {
+        "embed_dim": hp.Choice("embed_dim", [32, 64, 128], default=EncoderConfig.embed_dim),
+        "augment": hp.Boolean("augment", default=task.augment),
+        "num_blocks": hp.Int("num_blocks", low, high, default=max(low, min(high, HeadConfig.num_blocks))),
+        "num_heads": hp.Choice("num_heads", [2, 4], default=HeadConfig.num_heads),
+        "ff_dim": hp.Choice("ff_dim", [64, 128, 256], default=HeadConfig.ff_dim),
+        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1, default=HeadConfig.dropout),
+        "learning_rate": hp.Float(
+            "learning_rate", 1e-3, 5e-3, sampling="log", default=TrainingConfig.learning_rate
+        ),
+        "weight_decay": hp.Float(
+            "weight_decay", 1e-5, 1e-3, sampling="log", default=TrainingConfig.weight_decay
+        ),
+    }
+
+
+class SequenceHyperModel(keras_tuner.HyperModel):
+    """The attention model of a sequence task, for KerasTuner.
+
+    `build(hp)` maps `hp` onto the task's builder (via `search_space`),
+    after seeding Keras's random state, so a trial's score depends on its
+    hyperparameters only; `fit` draws the training sequences and the fixed
+    validation sequences and passes the tuner's `**kwargs` (epochs,
+    callbacks) on to `model.fit`.
+
+    Args:
+        task: `Task`.
+        splits: dict of `Split` with "train" and "validation".
+        train_sequences: int. Fresh training sequences per epoch.
+        validation_sequences: int. Fixed validation sequences.
+        epochs: int. Epochs per trial (sets the learning-rate schedule).
+        batch_size: int.
+        seed: int. Seed of every trial's initial weights and training sequences.
+    """
+
+    def __init__(
+        self, task, splits, train_sequences, validation_sequences, epochs, batch_size, seed=0, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.task = task
+        self.splits = splits
+        self.train_sequences = train_sequences
+        self.validation_sequences = validation_sequences
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def hyperparameters(self, hp):
+        """The `Hyperparameters` a trial with `hp` trains with."""
+        return Hyperparameters.from_dict({**search_space(hp, self.task), "batch_size": self.batch_size})
+
+    def build(self, hp):
+        keras.utils.set_random_seed(self.seed)
+        hyperparameters = self.hyperparameters(hp)
+        model = build_model(self.task, self.task.searched_model, hyperparameters)
+        steps = self.epochs * -(-self.train_sequences // self.batch_size)
+        return compile_for_task(self.task, model, hyperparameters.training, steps)
+
+    def fit(self, hp, model, *args, **kwargs):
+        name = self.task.searched_model
+        train = make_batches(
+            self.task,
+            name,
+            self.splits["train"],
+            self.train_sequences,
+            self.batch_size,
+            self.seed,
+            fresh=True,
+        )
+        validation = make_batches(
+            self.task,
+            name,
+            self.splits["validation"],
+            self.validation_sequences,
+            EVALUATION_BATCH_SIZE,
+            VALIDATION_SEED,
+        )
+        return model.fit(train, *args, validation_data=validation, **kwargs)
+
+
+ORACLES = {
+    "random": keras_tuner.oracles.RandomSearchOracle,
+    "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+    "hyperband": keras_tuner.oracles.HyperbandOracle,
+}
+
+
+class DefaultsFirst:
+    """Oracle mixin: the search's first trial uses every hyperparameter's default.
+
+    The defaults are the untuned model, so even a search of a few trials
+    scores it and can only find something better; the other trials are the
+    oracle's own. Not for Hyperband, whose brackets schedule every trial.
+    """
+
+    def populate_space(self, trial_id):
+        if self.trials:
+            return super().populate_space(trial_id)
+        # A copy: KerasTuner hands this dict to the trial as is, and the
+        # oracle's own defaults must not change with the trial's values.
+        defaults = dict(self.hyperparameters.values)
+        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": defaults}
+
+
+class PerTrialTensorBoard:
+    """Tuner mixin: TensorBoard logs of each trial in `<log_dir>/<trial_id>/execution<i>`.
+
+    KerasTuner does this itself, with the HParams dashboard, only on the
+    TensorFlow backend; elsewhere every trial would write into one folder.
+    Also prints a line when a trial starts and one when it ends, naming the
+    tuner process that ran it (in distributed tuning, KerasTuner reports only
+    on the chief).
+    """
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        print(f"[{self.tuner_id}] trial {trial.trial_id} started", flush=True)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        hyperparameters = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in trial.hyperparameters.values.items()
+        )
+        score = self.oracle.get_trial(trial.trial_id).score
+        score = "n/a" if score is None else f"{score:.4f}"
+        print(
+            f"[{self.tuner_id}] trial {trial.trial_id} finished: score {score}; {hyperparameters}", flush=True
+        )
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        if keras.backend.backend() == "tensorflow":
+            return super()._configure_tensorboard_dir(callbacks, trial, execution)
+        for callback in callbacks:
+            if isinstance(callback, keras.callbacks.TensorBoard):
+                callback.log_dir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
+
+
+class LoggedTuner(PerTrialTensorBoard, keras_tuner.Tuner):
+    """A KerasTuner `Tuner` with `PerTrialTensorBoard`'s folders and trial lines."""
+
+
+def make_tuner(kind, hypermodel, objective, direction, max_trials, epochs, directory, project_name, seed=0):
+    """Builds a tuner of `kind` ("random", "bayesian" or "hyperband").
+
+    Random and Bayesian search start with the defaults (`DefaultsFirst`).
+    Running again with the same `directory` and `project_name` resumes the
+    search: completed trials are reloaded, not retrained.
+
+    Args:
+        objective, direction: validation metric name and "max" or "min".
+        max_trials: int. Trials for random and Bayesian search.
+        epochs: int. Hyperband's `max_epochs` (other tuners take epochs from
+            `search`).
+        seed: int >= 0. The same seed proposes the same trials in the same
+            order. (KerasTuner takes a seed of 0 as "no seed" and draws a
+            random one, so the oracle gets `seed + 1`.)
+    """
+    if kind not in ORACLES:
+        raise ValueError(f"Unknown tuner {kind!r}; expected one of {tuple(ORACLES)}")
+    objective = keras_tuner.Objective(objective, direction)
+    oracle_seed = seed + 1
+    if kind == "hyperband":
+        oracle = ORACLES[kind](
+            objective, max_epochs=epochs, factor=3, hyperband_iterations=1, seed=oracle_seed
+        )
+    else:
+        oracle_class = type(f"DefaultsFirst{ORACLES[kind].__name__}", (DefaultsFirst, ORACLES[kind]), {})
+        oracle = oracle_class(objective, max_trials=max_trials, seed=oracle_seed)
+    return LoggedTuner(
+        oracle=oracle, hypermodel=hypermodel, directory=directory, project_name=project_name, overwrite=False
+    )
