@@ -13,7 +13,6 @@ from keras import ops
 
 from mnist_vit.encoder import IMAGE_INPUT_SHAPE
 
-
 ANCHOR_INPUT = "anchor"
 
 
@@ -23,7 +22,7 @@ def input_names(has_anchor):
 
 
 def sequence_inputs(has_anchor=False, slots=None):
-    """The `"sequence"` and `"mask"` inputs, and `"anchor"` if `has_anchor`; `slots=None` accepts any count."""
+    """The `"sequence"` and `"mask"` inputs, and `"anchor"` if `has_anchor`; `slots=None`: any count."""
     inputs = {
         "sequence": keras.Input((slots, *IMAGE_INPUT_SHAPE), name="sequence"),
         "mask": keras.Input((slots,), dtype="bool", name="mask"),

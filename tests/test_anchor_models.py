@@ -58,6 +58,7 @@ def test_fc_rejects_wrong_slot_count():
         tiny_model("anchor", "fc").predict(random_inputs([3, 12], slots=12, anchor=True), verbose=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transformer", "fc"])
 def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
     model = tiny_models()[name]

@@ -16,6 +16,8 @@ from run_script import ROOT, script_env
 
 from mnist_vit.backends import installed_backends
 
+pytestmark = pytest.mark.slow  # subprocesses
+
 OTHER_BACKENDS = [name for name in installed_backends() if name != keras.backend.backend()]
 MODELS = {
     "sum_transformer": (lambda: tiny_model("sum", "transformer", augment=True), False),

@@ -151,6 +151,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(files, capsys, monke
     assert sorted(os.listdir(files)) == before
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs_as_a_separate_process(files):
     command = [sys.executable, "-m", "mnist_vit", "predict", "--model", "sum.keras", "dark_on_light_0.png"]
     done = subprocess.run(command, cwd=files, capture_output=True, text=True, env=script_env(), timeout=120)

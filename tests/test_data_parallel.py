@@ -13,6 +13,7 @@ from mnist_vit.data_parallel import use_data_parallel
 from mnist_vit.errors import UsageError
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="runs once, in the jax session of the suite")
 def test_data_parallel_on_two_devices_trains_like_one_device(mnist_path):

@@ -78,6 +78,7 @@ def test_a_few_fit_steps_lower_the_loss():
     assert losses[-1] < 0.5 * losses[0]
 
 
+@pytest.mark.slow
 def test_keras_file_round_trip_in_fresh_process(tmp_path):
     model = build_classifier(build_encoder(dataclasses.replace(TINY_ENCODER, augment=True)))
     images = np.random.default_rng(1).uniform(0, 255, (5, 28, 28, 1)).astype("float32")

@@ -3,6 +3,8 @@
 import pytest
 from run_script import run_tuner
 
+pytestmark = pytest.mark.slow  # subprocesses
+
 
 def check_one_line_error(result, *fragments):
     assert result.returncode == 2, result.stderr

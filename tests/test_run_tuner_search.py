@@ -4,7 +4,10 @@ import json
 import socket
 import time
 
+import pytest
 from run_script import TINY_SEARCH, run_tuner, start_tuner
+
+pytestmark = pytest.mark.slow  # subprocesses
 
 
 def trial_states(project_dir):

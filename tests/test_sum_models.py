@@ -76,6 +76,7 @@ def test_fc_rejects_wrong_slot_count():
         model.predict(random_inputs([3, 7], slots=7), verbose=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transformer", "fc"])
 def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
     model = tiny_models()[name]

@@ -6,7 +6,10 @@ import subprocess
 import sys
 
 import keras
+import pytest
 from run_script import ROOT, script_env
+
+pytestmark = pytest.mark.slow  # subprocesses
 
 TRAIN_CLASSIFIER = str(ROOT / "experiments" / "train_classifier.py")
 EPOCHS = 4

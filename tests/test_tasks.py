@@ -1,0 +1,139 @@
+"""Tasks are self-contained: a task defined here runs end to end; saved models record their task."""
+
+import importlib.util
+import json
+
+import keras
+import numpy as np
+import pytest
+from model_helpers import tiny_model
+from run_script import ROOT
+
+from mnist_vit import tasks
+from mnist_vit.errors import ModelFileError
+from mnist_vit.hyperparameters import Hyperparameters
+from mnist_vit.metrics import by_length
+from mnist_vit.model_files import load_task_model
+from mnist_vit.slots import MaskedSum, encode_slots, sequence_inputs
+from mnist_vit.sum_task import ExactAccuracy
+from mnist_vit.transformer_block import TransformerEncoderBlock
+
+TINY_RUN = [
+    "--trials", "1", "--search-epochs", "1", "--epochs", "1", "--train-sequences", "64",
+    "--validation-sequences", "64", "--test-sequences", "100", "--batch-size", "32", "--seeds", "2",
+]  # fmt: skip
+
+
+def distinct_digits(digits, mask, anchor_digits=None):
+    """How many different digits the real slots hold."""
+    return np.array([len(set(row[real])) for row, real in zip(digits, mask, strict=True)], "float32")
+
+
+def build_counter(encoder, head):
+    inputs = sequence_inputs()
+    x = encode_slots(encoder, inputs["sequence"])
+    for i in range(head.num_blocks):
+        x = TransformerEncoderBlock(head.num_heads, head.ff_dim, name=f"block_{i}")(
+            x, padding_mask=inputs["mask"]
+        )
+    pooled = MaskedSum(name="pooled")(x, inputs["mask"])
+    outputs = keras.layers.Dense(1, name="count")(pooled)
+    return tasks.TaskModel(inputs, outputs, task="distinct", name="distinct_counter")
+
+
+def count_metrics(predictions, targets, lengths):
+    exact = np.round(np.asarray(predictions).reshape(-1)) == targets
+    return {"exact_accuracy": float(exact.mean()), "exact_accuracy_by_length": by_length(exact, lengths)}
+
+
+DISTINCT = tasks.Task(
+    name="distinct",
+    description="count the distinct digits among 1-10 images",
+    has_anchor=False,
+    targets=distinct_digits,
+    models={"attention": tasks.ModelSpec(build_counter, "attention")},
+    loss=lambda: "mse",
+    metrics=lambda: [ExactAccuracy()],
+    monitor="val_exact_accuracy",
+    mode="max",
+    test_metrics=count_metrics,
+    headline="exact_accuracy",
+    presets={"cpu": {}, "large": {}},
+    describe_prediction=lambda value, count: f"{round(value)} distinct digits among {count} images",
+    describe_results=lambda test: f"exact {test['exact_accuracy']:.3f}",
+)
+
+
+@pytest.fixture
+def distinct_task(monkeypatch):
+    """The `DISTINCT` task, registered for one test."""
+    monkeypatch.setattr(tasks, "_REGISTRY", dict(tasks._REGISTRY))
+    return tasks.register_task(DISTINCT)
+
+
+def load_run_tuner():
+    spec = importlib.util.spec_from_file_location("run_tuner", ROOT / "experiments" / "run_tuner.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path, distinct_task):
+    committed = sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir())
+    out = tmp_path / "run"
+    code = load_run_tuner().main(["--task", "distinct", *TINY_RUN, "--data", mnist_path, "--out", str(out)])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["task"] == "distinct" and results["settings"]["seeds"] == 2
+    test = results["models"]["attention"]["test"]
+    assert 0.0 <= test["exact_accuracy"] <= 1.0 and "exact_accuracy_std" in test
+    assert len(results["models"]["attention"]["per_seed"]) == 2
+    assert {p.name for p in (out / "figures").iterdir()} == {
+        "distinct_training.png",
+        "distinct_by_length.png",
+    }
+    model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "best.keras"))
+    assert task is distinct_task and model.name == "distinct_counter"
+    # The run wrote nothing into the checkout's committed results.
+    assert sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir()) == committed
+
+
+def test_targets_come_from_the_task(tiny_split, distinct_task):
+    from mnist_vit.sequences import sample_sequences
+
+    sequences = sample_sequences(tiny_split.labels, 50, distinct_task, seed=0)
+    for row in range(50):
+        digits = tiny_split.labels[sequences.indices[row, sequences.mask[row]]]
+        assert sequences.targets[row] == len(set(digits))
+
+
+@pytest.mark.parametrize("task_name, model_name", [("sum", "deepsets"), ("anchor", "fc")])
+def test_a_saved_model_records_its_task(tmp_path, task_name, model_name):
+    path = tmp_path / "model.keras"
+    tiny_model(task_name, model_name).save(path)
+    _, task = load_task_model(str(path))
+    assert task.name == task_name
+
+
+def test_a_model_whose_task_is_not_registered_is_refused(tmp_path, distinct_task, monkeypatch):
+    path = tmp_path / "counter.keras"
+    image = keras.Input((28, 28, 1))
+    encoder = keras.Model(image, keras.layers.Flatten()(image))
+    build_counter(encoder, Hyperparameters().head).save(path)
+    monkeypatch.setattr(tasks, "_REGISTRY", {k: v for k, v in tasks._REGISTRY.items() if k != "distinct"})
+    with pytest.raises(ModelFileError, match="records no task"):
+        load_task_model(str(path))
+
+
+def test_unknown_hyperparameters_are_named():
+    with pytest.raises(ValueError, match="'embed_dims', 'lr'"):
+        Hyperparameters.from_dict({"embed_dims": 64, "lr": 1e-3, "num_heads": 2})
+
+
+def test_hyperparameters_round_trip_through_a_flat_dict():
+    values = {"embed_dim": 32, "filters": [8, 16], "num_blocks": 2, "learning_rate": 1e-3, "batch_size": 16}
+    hyperparameters = Hyperparameters.from_dict(values)
+    assert hyperparameters.encoder.filters == (8, 16) and hyperparameters.head.num_blocks == 2
+    assert Hyperparameters.from_dict(hyperparameters.to_dict()) == hyperparameters
+    assert {k: hyperparameters.to_dict()[k] for k in values} == values
