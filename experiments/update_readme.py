@@ -1,11 +1,13 @@
-"""Regenerates the README's results and performance tables from the results files.
+"""Regenerates the tables of README.md and experiments/findings.md from the committed results files.
 
-Reads `experiments/results/{classification,sum,anchor}.json` (whichever
-exist) and rewrites the block between `<!-- results:start -->` and
-`<!-- results:end -->` in README.md, with the original project's numbers
-beside ours; reads `experiments/results/throughput.json` (if it exists) and
-rewrites the block between `<!-- performance:start -->` and
-`<!-- performance:end -->`.
+Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
+
+- README `results`: `experiments/results/classification.json` and
+  `experiments/results/<task>.json` of every registered task, beside the
+  original project's numbers;
+- README `performance`: `experiments/results/throughput.json`;
+- findings.md, one block per finding (`FINDINGS`): the results files that
+  the finding compares.
 
     python experiments/update_readme.py
 """
@@ -14,63 +16,70 @@ import json
 import os
 import sys
 
+from mnist_vit.tasks import get_task, task_names
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ORIGINAL_THROUGHPUT = 673  # training sequences/s of the original project, same kind of machine
 
-# The original PyTorch project's validation numbers (shared/docs/reference.md);
-# it validated on MNIST's test split.
-ORIGINAL = {
-    ("sum", "fc"): "0.27 exact, MSE 1.69",
-    ("sum", "transformer"): "0.66 exact, MSE 1.18",
-    ("anchor", "fc"): "0.77 accuracy, BCE 0.64",
-    ("anchor", "transformer"): "0.92 accuracy, BCE 0.12",
-}
-MODEL_NAMES = {"transformer": "Transformer", "fc": "fully connected", "deepsets": "Deep Sets", "cnn": "CNN"}
-
-
-def _std(test, key):
-    std = test.get(f"{key}_std")
-    return f" ± {std:.4f}" if std else ""
-
-
-def render(results):
-    lines = [
-        "| task | model | our test result | original project | command |",
-        "|---|---|---|---|---|",
+# Each finding compares results files (paths relative to experiments/), one row per file and model.
+FINDINGS = {
+    "sum-loss": (
+        "sum",
+        [
+            ("Huber loss on the expected sum; prediction = expected sum; no augmentation",
+             "results/findings/sum_expected_sum_loss_only.json"),
+            ("Huber + likelihood of the sum; prediction = most likely sum; augmentation",
+             "results/sum.json"),
+        ],
+    ),
+    "anchor-head": (
+        "anchor",
+        [
+            ("one free Dense unit on match scores and attention output; augmentation",
+             "results/findings/anchor_free_head.json"),
+            ("non-negative match weights starting at 1 / heads; augmentation",
+             "results/findings/anchor_nonnegative_head_augmented.json"),
+            ("non-negative match weights; no augmentation", "results/anchor.json"),
+        ],
+    ),
+}  # fmt: skip
+THROUGHPUT_FINDING = {
+    "throughput-autotuning": [
+        ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
+        ("two worker threads (autotuning off)", "results/throughput.json"),
     ]
-    for task in ("classification", "sum", "anchor"):
-        if task not in results:
-            continue
-        run = results[task]
+}
+
+
+def read(path):
+    with open(os.path.join(HERE, path)) as f:
+        return json.load(f)
+
+
+def render_results(classification, runs):
+    """The README's results table: classification, then each task's models."""
+    lines = ["| task | model | our test result | original project | command |", "|---|---|---|---|---|"]
+    if classification:
+        test = classification["models"]["cnn"]["test"]
+        command = classification["command"]
+        lines.append(f"| classification | CNN | accuracy {test['accuracy']:.4f} | n/a | `{command}` |")
+    for name, run in runs.items():
+        task = get_task(name)
         for model, entry in run["models"].items():
-            test = entry["test"]
-            if task == "classification":
-                ours = f"accuracy {test['accuracy']:.4f}"
-            elif task == "sum":
-                ours = (
-                    f"exact {test['exact_accuracy']:.4f}{_std(test, 'exact_accuracy')}, "
-                    f"MSE {test['mse']:.3f}, MAE {test['mae']:.3f}"
-                )
-                long = test.get("exact_accuracy_by_long_length")
-                if long:
-                    ours += f", exact at length 20: {long['20']:.3f}"
-            else:
-                ours = (
-                    f"accuracy {test['accuracy']:.4f}{_std(test, 'accuracy')}, AUC {test['auc']:.4f}, "
-                    f"balanced {test['balanced_accuracy']:.4f}, BCE {test['loss']:.3f}"
-                )
-            original = ORIGINAL.get((task, model), "n/a")
-            lines.append(
-                f"| {task} | {MODEL_NAMES.get(model, model)} | {ours} | {original} | `{run['command']}` |"
-            )
-    backends = sorted({r["backend"] for r in results.values()})
-    lines.append("")
-    lines.append(
-        f"Written by `python experiments/update_readme.py` from `experiments/results/*.json` "
-        f"(backend: {', '.join(backends)}). Test sets: MNIST's test split, never used for "
-        "tuning or early stopping; sequences of lengths 1..10 with a fixed seed."
-    )
+            ours = task.describe_results(entry["test"])
+            original = task.original.get(model, "n/a")
+            label = task.models[model].label
+            lines.append(f"| {name} | {label} | {ours} | {original} | `{run['command']}` |")
+    backends = sorted({run["backend"] for run in [classification, *runs.values()] if run})
+    seeds = ", ".join(f"{name}: {run['settings']['seeds']}" for name, run in runs.items())
+    lines += [
+        "",
+        f"Written by `python experiments/update_readme.py` from `experiments/results/*.json` (backend: "
+        f"{', '.join(backends)}; seeds: {seeds}; ± is the std over seeds where there are several). "
+        "Test sets: MNIST's test split, never used for tuning or early stopping; sequences of lengths "
+        "1..10 with a fixed seed.",
+    ]
     return "\n".join(lines)
 
 
@@ -91,48 +100,88 @@ def render_performance(throughput):
             f"| {row['padding_fraction']['bucketed']:.1%} / {row['padding_fraction']['padded']:.1%} "
             f"| {row['peak_rss_mb']:.0f} | {step_ms} |"
         )
-    lines.append("")
-    lines.append(
+    lines += [
+        "",
         "Written by `python experiments/update_readme.py` from `experiments/results/throughput.json`, "
         f"made by `{throughput['command']}` on {throughput['machine']}. The original project trained at "
-        f"{ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine."
-    )
+        f"{ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
+    ]
     return "\n".join(lines)
 
 
-def replace_block(readme, name, text):
-    """`readme` with the text between `<!-- name:start -->` and `<!-- name:end -->` replaced."""
+def render_finding(task_name, rows):
+    """One row per results file and model: the variant, the model's test summary, the file."""
+    task = get_task(task_name)
+    lines = ["| variant | model | test result | results file (made by) |", "|---|---|---|---|"]
+    for variant, path in rows:
+        run = read(path)
+        for model, entry in run["models"].items():
+            summary = task.describe_results(entry["test"])
+            source = f"`experiments/{path}` (`{run['command']}`)"
+            lines.append(f"| {variant} | {task.models[model].label} | {summary} | {source} |")
+    return "\n".join(lines)
+
+
+def render_throughput_finding(rows):
+    lines = [
+        "| pipeline | backend | model | training seq/s, buckets / padded | ratio | results file (made by) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant, path in rows:
+        run = read(path)
+        for row in run["results"]:
+            if row["backend"] != "tensorflow":
+                continue
+            lines.append(
+                f"| {variant} | {row['backend']} | {row['model']} | {row['sequences_per_second']:.0f} / "
+                f"{row['padded_sequences_per_second']:.0f} | {row['ratio_vs_padded']:.2f} "
+                f"| `experiments/{path}` (`{run['command']}`) |"
+            )
+    return "\n".join(lines)
+
+
+def replace_block(text, name, block):
+    """`text` with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `block`."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if start not in readme or end not in readme:
-        raise ValueError(f"README.md lacks the {start} ... {end} markers")
-    head, rest = readme.split(start, 1)
+    if start not in text or end not in text:
+        raise ValueError(f"lacks the {start} ... {end} markers")
+    head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{text}\n{end}{tail}"
+    return f"{head}{start}\n{block}\n{end}{tail}"
+
+
+def rewrite(path, blocks):
+    with open(path) as f:
+        text = f.read()
+    for name, block in blocks.items():
+        try:
+            text = replace_block(text, name, block)
+        except ValueError as error:
+            raise ValueError(f"{path} {error}") from None
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def main():
-    results = {}
-    for task in ("classification", "sum", "anchor"):
-        path = os.path.join(HERE, "results", f"{task}.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                results[task] = json.load(f)
-    readme_path = os.path.join(ROOT, "README.md")
-    with open(readme_path) as f:
-        readme = f.read()
-    throughput_path = os.path.join(HERE, "results", "throughput.json")
+    runs = {
+        name: read(f"results/{name}.json")
+        for name in task_names()
+        if os.path.exists(os.path.join(HERE, "results", f"{name}.json"))
+    }
+    classification_path = os.path.join(HERE, "results", "classification.json")
+    classification = read("results/classification.json") if os.path.exists(classification_path) else None
+    readme = {"results": render_results(classification, runs)}
+    if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
+        readme["performance"] = render_performance(read("results/throughput.json"))
+    findings = {name: render_finding(task, rows) for name, (task, rows) in FINDINGS.items()}
+    findings.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     try:
-        readme = replace_block(readme, "results", render(results))
-        if os.path.exists(throughput_path):
-            with open(throughput_path) as f:
-                readme = replace_block(readme, "performance", render_performance(json.load(f)))
-            results["throughput"] = True
-    except ValueError as error:
+        rewrite(os.path.join(ROOT, "README.md"), readme)
+        rewrite(os.path.join(HERE, "findings.md"), findings)
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    with open(readme_path, "w") as f:
-        f.write(readme)
-    print(f"updated {readme_path} from {', '.join(results) or 'no results'}")
+    print(f"updated README.md and experiments/findings.md from {', '.join(runs) or 'no task results'}")
     return 0
 
 

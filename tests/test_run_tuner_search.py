@@ -112,3 +112,19 @@ def test_distributed_search_with_a_chief_and_two_workers(tmp_path, mnist_path):
         (tmp_path / f"worker1{s}.log").read_text().count("finished: score") for s in ("", "-restarted")
     )
     assert worker0 >= 1 and worker1 >= 2 and worker0 + worker1 == 4
+
+
+def test_the_same_seed_proposes_the_same_trials_in_fresh_processes(tmp_path, mnist_path):
+    proposed = []
+    for run in ("first", "second"):
+        out = tmp_path / run
+        result = run_tuner(
+            [*TINY_SEARCH, "--trials", "3", "--seed", "5", "--data", mnist_path, "--out", str(out)]
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        trials = [
+            json.loads(p.read_text()) for p in sorted((out / "search_random").glob("trial_*/trial.json"))
+        ]
+        proposed.append([trial["hyperparameters"]["values"] for trial in trials])
+    assert len(proposed[0]) == 3 and proposed[0] == proposed[1]
+    assert proposed[0][1] != proposed[0][2]  # the oracle's own trials, not repeated defaults
