@@ -23,9 +23,14 @@ import os
 import sys
 import time
 
-import keras
-
-from mnist_vit.command_line import ArgumentParser, check_writable, non_negative_int, positive_int, run_main
+from mnist_vit.command_line import (
+    ArgumentParser,
+    bounded_int,
+    check_writable,
+    non_negative_int,
+    positive_int,
+    run_main,
+)
 from mnist_vit.data import load_splits
 from mnist_vit.data_parallel import use_data_parallel
 from mnist_vit.errors import UsageError
@@ -41,6 +46,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PRESETS = ("cpu", "large")  # every task's `presets` has both
 PUBLISHED_FIGURES = os.path.join(ROOT, "figures")
+MAX_SEQUENCES = 1_000_000  # per option: the fixed sets are held in memory as indices
+MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
+RESUME_HINT = "stopped: nothing finished is lost; run the same command again to resume"
 
 
 def published_results(task_name):
@@ -56,7 +64,9 @@ def parse_args(argv=None):
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")
     parser.add_argument("--epochs", type=positive_int, help="epochs of each final model")
-    parser.add_argument("--train-sequences", type=positive_int, help="fresh training sequences per epoch")
+    parser.add_argument(
+        "--train-sequences", type=bounded_int(1, MAX_SEQUENCES), help="fresh training sequences per epoch"
+    )
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
     parser.add_argument(
         "--seed",
@@ -66,11 +76,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--batch-size", type=positive_int)
     parser.add_argument(
-        "--validation-sequences", type=positive_int, default=2000, help="fixed validation sequences"
+        "--validation-sequences",
+        type=bounded_int(MIN_VALIDATION_SEQUENCES, MAX_SEQUENCES),
+        default=2000,
+        help="fixed validation sequences",
     )
     parser.add_argument(
         "--test-sequences",
-        type=positive_int,
+        type=bounded_int(1, MAX_SEQUENCES),
         default=10000,
         help="fixed test sequences of lengths 1..10 (lengths 1..50 get 1/50 of this each)",
     )
@@ -120,6 +133,8 @@ def is_worker():
 
 def search(task, args, splits):
     """Runs (or resumes) the search; returns the best `Hyperparameters` and the trials, best first."""
+    import keras  # after mnist_vit, which checks KERAS_BACKEND first
+
     hypermodel = SequenceHyperModel(
         task,
         splits,
@@ -228,6 +243,8 @@ def main(argv=None):
     args = parse_args(argv)
     task = get_task(args.task)
     check_outputs(args)
+    import keras  # after mnist_vit, which checks KERAS_BACKEND first
+
     if args.data_parallel:
         devices = use_data_parallel([args.batch_size, EVALUATION_BATCH_SIZE])
         print(f"data-parallel training on {devices} devices")
@@ -286,4 +303,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main(main))
+    sys.exit(run_main(main, interrupted=RESUME_HINT))

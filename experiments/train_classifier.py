@@ -11,8 +11,6 @@ command resumes after the last completed epoch.
 import os
 import time
 
-import keras
-
 from mnist_vit.callbacks import make_callbacks
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
 from mnist_vit.data import Split, load_splits
@@ -48,6 +46,8 @@ def as_images(split):
 
 def main(argv=None):
     args = parse_args(argv)
+    import keras  # after mnist_vit, which checks KERAS_BACKEND first
+
     print(f"backend: {keras.backend.backend()}, seed: {args.seed}")
     for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
         check_writable(folder)
@@ -109,4 +109,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_main(main)
+    run_main(main, interrupted="stopped: the same command resumes after the last completed epoch")

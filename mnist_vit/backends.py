@@ -1,6 +1,9 @@
-"""The Keras backends this project runs on, and which of them are installed."""
+"""The Keras backends this project runs on: installed ones, and a check of the chosen one."""
 
+import contextlib
 import importlib.util
+import os
+import sys
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -8,3 +11,60 @@ BACKENDS = ("tensorflow", "jax", "torch")
 def installed_backends():
     """The entries of `BACKENDS` whose package can be imported here, in that order."""
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+
+
+def check_backend():
+    """Checks `KERAS_BACKEND` before Keras is imported.
+
+    An unknown or uninstalled backend raises `BackendError` naming the
+    valid ones. Uncaught, that error is printed as one `error:` line and the
+    process exits with code 2, as every other user error of the command
+    line is (Keras itself would fail deep inside its import).
+    """
+    from mnist_vit.errors import BackendError
+
+    name = os.environ.get("KERAS_BACKEND")
+    if name is None or "keras" in sys.modules:
+        return
+    if name not in BACKENDS:
+        _report_uncaught(BackendError)
+        raise BackendError(f"KERAS_BACKEND={name!r} is not a Keras backend; use one of {', '.join(BACKENDS)}")
+    if importlib.util.find_spec(name) is None:
+        _report_uncaught(BackendError)
+        raise BackendError(
+            f"KERAS_BACKEND={name} is not installed here; installed: {', '.join(installed_backends())}"
+        )
+
+
+def _report_uncaught(error_class):
+    """Makes an uncaught `error_class` print `error: ...` on stderr and exit with code 2."""
+    previous = sys.excepthook
+
+    def hook(kind, value, traceback):
+        if not issubclass(kind, error_class):
+            return previous(kind, value, traceback)
+        print(f"error: {value}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
+
+    sys.excepthook = hook
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Sends what native code writes to stderr (file descriptor 2) to /dev/null, within the block.
+
+    TensorFlow's C++ runtime prints start-up lines (oneDNN, CPU features)
+    straight to descriptor 2 whatever `TF_CPP_MIN_LOG_LEVEL` says; Python
+    exceptions raised in the block are printed after it, as usual.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -9,7 +9,10 @@ model of the wrong task, a bad option) is reported as one line on stderr with
 exit code 2; nothing is written.
 """
 
-from mnist_vit.command_line import ArgumentParser, positive_int, run_main
+import sys
+import warnings
+
+from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.errors import UsageError
 
 IMAGE_HELP = (
@@ -18,6 +21,7 @@ IMAGE_HELP = (
     "inverted"
 )
 DEFAULT_SEQUENCES = {"test": 10000, "validation": 2000}
+MAX_SEQUENCES = 1_000_000
 
 
 def parse_args(argv=None):
@@ -42,7 +46,7 @@ def parse_args(argv=None):
     evaluate.add_argument("--split", default="test", choices=("test", "validation"))
     evaluate.add_argument(
         "--sequences",
-        type=positive_int,
+        type=bounded_int(1, MAX_SEQUENCES),
         help="fixed sequences to evaluate on (default: 10000 for test, 2000 for validation, as the "
         "experiments use)",
     )
@@ -67,13 +71,33 @@ def sequence_input(images, slots):
     return {"sequence": sequence, "mask": mask}
 
 
+def read_digit(path):
+    """A picture as an MNIST-style digit; a warning on stderr when it does not look like one digit."""
+    from mnist_vit.errors import ImageError
+    from mnist_vit.images import MIN_BACKGROUND_SHARE, background_share, mnist_style, read_grayscale
+
+    gray = read_grayscale(path)
+    share = background_share(gray)
+    if share < MIN_BACKGROUND_SHARE:
+        print(
+            f"warning: {path} does not look like one digit on plain paper: {share:.0%} of it is background "
+            f"(a digit picture has {MIN_BACKGROUND_SHARE:.0%} or more); the answer may be meaningless",
+            file=sys.stderr,
+        )
+    try:
+        return mnist_style(gray)
+    except ImageError as error:
+        raise ImageError(f"{path}: {error}") from None
+
+
 def predict(args):
-    from mnist_vit.images import load_digit_image
+    import numpy as np
+
     from mnist_vit.model_files import load_task_model
     from mnist_vit.slots import ANCHOR_INPUT, required_slots
 
-    images = [load_digit_image(path) for path in args.images]
-    anchor = load_digit_image(args.anchor) if args.anchor else None
+    images = [read_digit(path) for path in args.images]
+    anchor = read_digit(args.anchor) if args.anchor else None
     model, task = load_task_model(args.model)
     if not task.has_anchor and anchor is not None:
         raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")
@@ -82,7 +106,13 @@ def predict(args):
     inputs = sequence_input(images, required_slots(model))
     if task.has_anchor:
         inputs[ANCHOR_INPUT] = anchor[None]
-    value = float(model.predict(inputs, verbose=0)[0, 0])
+    with warnings.catch_warnings():  # one image makes attention warn about a softmax over one key
+        warnings.simplefilter("ignore")
+        value = float(np.asarray(model.predict(inputs, verbose=0)).reshape(-1)[0])
+    if not np.isfinite(value):
+        raise UsageError(
+            f"{args.model} answered {value} (not a number) for these images: the model is broken"
+        )
     print(task.describe_prediction(value, len(images)))
 
 

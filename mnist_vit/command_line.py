@@ -30,6 +30,23 @@ def positive_int(text):
     return value
 
 
+def bounded_int(low, high):
+    """argparse type: an integer in low..high (inclusive)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number in {low:,}..{high:,}, got {text!r}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number in {low:,}..{high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
 def non_negative_int(text):
     """argparse type: an integer >= 0."""
     try:
@@ -64,10 +81,17 @@ def check_writable(folder):
         raise UsageError(f"output folder {folder} is not writable ({error.strerror})") from None
 
 
-def run_main(main):
-    """Runs `main()`; a `MnistVitError` becomes `error: ...` on stderr and exit code 2."""
+def run_main(main, interrupted="stopped"):
+    """Runs `main()`; a `MnistVitError` becomes `error: ...` on stderr and exit code 2.
+
+    Ctrl-C (SIGINT) prints `interrupted` as one line, without a traceback,
+    and exits with 130 (the shell's code for it).
+    """
     try:
         return main()
     except MnistVitError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"\n{interrupted}", file=sys.stderr)
+        sys.exit(130)

@@ -20,11 +20,15 @@ import zipfile
 import numpy as np
 
 from mnist_vit.errors import MnistDataError
+from mnist_vit.safe_files import check_readable_file
 
 DATA_ENV_VAR = "MNIST_VIT_DATA"
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 VALIDATION_SIZE = 5000
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+MAX_IMAGES = 10_000_000  # a header that claims more is refused before anything is allocated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,11 +69,48 @@ def _check_pair(path, images, labels, name):
         raise MnistDataError(
             f"{path}: x_{name} has {len(images)} images but y_{name} has {len(labels)} labels"
         )
+    if not len(labels):
+        raise MnistDataError(f"{path}: x_{name} and y_{name} hold no images")
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise MnistDataError(
             f"{path}: y_{name} holds labels outside 0..9 (min {labels.min()}, max {labels.max()})"
         )
     return images, labels.astype(np.uint8)
+
+
+def _check_headers(path):
+    """Checks every array's header (dtype, shape, stored size) before any array is read into memory.
+
+    Raises:
+        MnistDataError: a missing array, a shape of more than `MAX_IMAGES`
+            images, or a header whose shape needs more bytes than the
+            archive stores.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = {name.removesuffix(".npy"): archive.getinfo(name) for name in archive.namelist()}
+        missing = [key for key in ARRAYS if key not in members]
+        if missing:
+            raise MnistDataError(
+                f"{path}: missing array(s) {', '.join(missing)}; expected {', '.join(ARRAYS)}"
+            )
+        for key in ARRAYS:
+            with archive.open(members[key]) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in HEADER_READERS:
+                    raise MnistDataError(f"{path}: {key} has .npy format version {version}, not 1.0 or 2.0")
+                shape, _, dtype = HEADER_READERS[version](member)
+                header_bytes = member.tell()
+            count = shape[0] if shape else 1
+            if count > MAX_IMAGES:
+                raise MnistDataError(
+                    f"{path}: {key} claims {count:,} entries; at most {MAX_IMAGES:,} are read"
+                )
+            needed = header_bytes + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if members[key].file_size < needed:
+                raise MnistDataError(
+                    f"{path}: {key} claims shape {shape} ({needed:,} bytes) but the archive stores "
+                    f"{members[key].file_size:,} bytes: the file is damaged or crafted"
+                )
 
 
 def read_npz(path):
@@ -82,20 +123,18 @@ def read_npz(path):
         MnistDataError: the file is missing, not an npz archive, lacks an
             array, or an array has the wrong shape, dtype or label range.
     """
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise MnistDataError(f"{path}: MNIST file not found")
+    check_readable_file(path, "MNIST file", MnistDataError)
+    if not zipfile.is_zipfile(path):
+        raise MnistDataError(f"{path}: not a readable .npz file (an .npz is a zip archive of .npy arrays)")
     try:
+        _check_headers(path)
         with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in ("x_train", "y_train", "x_test", "y_test") if key not in archive.files]
-            if missing:
-                raise MnistDataError(
-                    f"{path}: missing array(s) {', '.join(missing)}; expected "
-                    "x_train, y_train, x_test, y_test"
-                )
-            arrays = {key: archive[key] for key in archive.files}
+            arrays = {key: archive[key] for key in ARRAYS}
     except MnistDataError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as error:
         raise MnistDataError(f"{path}: not a readable .npz file ({type(error).__name__}: {error})") from None
     train = _check_pair(path, arrays["x_train"], arrays["y_train"], "train")
     test = _check_pair(path, arrays["x_test"], arrays["y_test"], "test")
@@ -114,9 +153,15 @@ def load_mnist(path=None):
         return read_npz(path)
     import keras
 
+    cache = os.path.join(
+        os.environ.get("KERAS_HOME") or os.path.expanduser(os.path.join("~", ".keras")), "datasets"
+    )
+    cache_existed = os.path.isdir(cache)
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as error:  # no network, a proxy, a corrupt cache...
+        if not cache_existed and os.path.isdir(cache) and not os.listdir(cache):
+            os.rmdir(cache)  # a failed download leaves nothing behind
         raise MnistDataError(
             f"Keras could not download MNIST ({type(error).__name__}: {error}); "
             f"give a local mnist.npz with --data PATH or ${DATA_ENV_VAR}"
@@ -137,9 +182,14 @@ def load_splits(path=None, validation_size=VALIDATION_SIZE):
     Returns:
         A dict `{"train": Split, "validation": Split, "test": Split}`.
     """
+    if validation_size < 1:
+        raise ValueError(f"validation_size must be positive, got {validation_size}")
     (x_train, y_train), (x_test, y_test) = load_mnist(path)
-    if not 0 < validation_size < len(y_train):
-        raise ValueError(f"validation_size must be in 1..{len(y_train) - 1}, got {validation_size}")
+    if validation_size >= len(y_train):
+        raise MnistDataError(
+            f"{resolve_data_path(path) or 'keras.datasets.mnist'}: the training split has {len(y_train):,} "
+            f"images; at least {validation_size + 1:,} are needed ({validation_size:,} for validation)"
+        )
     cut = len(y_train) - validation_size
     return {
         "train": Split(x_train[:cut], y_train[:cut]),

@@ -23,3 +23,7 @@ class ImageError(MnistVitError):
 
 class ModelFileError(MnistVitError):
     """A model file that is missing, damaged, or not a mnist_vit model."""
+
+
+class BackendError(MnistVitError, ImportError):
+    """`KERAS_BACKEND` names a backend that is not Keras's or is not installed."""

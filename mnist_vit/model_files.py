@@ -1,9 +1,11 @@
 """Loading a saved mnist_vit model, with the task it records."""
 
-import os
+import re
+import warnings
 import zipfile
 
 from mnist_vit.errors import ModelFileError
+from mnist_vit.safe_files import check_readable_file
 
 
 def load_task_model(path):
@@ -22,24 +24,77 @@ def load_task_model(path):
 
     from mnist_vit.tasks import TaskModel, get_task, task_names
 
-    if not os.path.isfile(path):
-        raise ModelFileError(f"model file {path} does not exist")
+    check_readable_file(path, "model file", ModelFileError)
     if not path.endswith(".keras") or not zipfile.is_zipfile(path):
         raise ModelFileError(f"model file {path} is not a .keras model file")
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises many types for damaged files
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelFileError(f"model file {path} cannot be loaded: {first_line}") from None
+        with warnings.catch_warnings():  # a failed load also warns; the error says it all
+            warnings.simplefilter("ignore")
+            model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many types for damaged or foreign files
+        raise ModelFileError(f"model file {path} cannot be loaded: {load_failure(error)}") from None
     if not isinstance(model, TaskModel) or model.task not in task_names():
         raise ModelFileError(
             f"model file {path} is not a mnist_vit model: it records no task of {list(task_names())}"
         )
     task = get_task(model.task)
-    names = {tensor.name.split(":")[0] for tensor in model.inputs}
-    if names != task.input_names():
+    check_contract(model, task, path)
+    return model, task
+
+
+def check_contract(model, task, path):
+    """Raises ModelFileError unless `model` takes the task's inputs and gives one finite number per sequence.
+
+    Checks the input names and shapes (`"sequence"` `(batch, slots, 28, 28,
+    1)`, `"mask"` `(batch, slots)`, an anchor `(batch, 28, 28, 1)`), then
+    predicts one all-blank sequence and expects a finite `(1, 1)` array.
+    """
+    import numpy as np
+
+    from mnist_vit.slots import ANCHOR_INPUT, required_slots
+
+    shapes = {tensor.name.split(":")[0]: tuple(tensor.shape) for tensor in model.inputs}
+    if set(shapes) != task.input_names():
         raise ModelFileError(
-            f"model file {path} is a {task.name} model with inputs {sorted(names)}, "
+            f"model file {path} is a {task.name} model with inputs {sorted(shapes)}, "
             f"expected {sorted(task.input_names())}"
         )
-    return model, task
+    expected = {"sequence": (None, None, 28, 28, 1), "mask": (None, None), ANCHOR_INPUT: (None, 28, 28, 1)}
+    for name, shape in shapes.items():
+        want = expected[name]
+        if len(shape) != len(want) or any(w is not None and s != w for s, w in zip(shape, want, strict=True)):
+            raise ModelFileError(f"model file {path}: input {name!r} has shape {shape}, expected {want}")
+    slots = required_slots(model) or 1
+    probe = {"sequence": np.zeros((1, slots, 28, 28, 1), "float32"), "mask": np.arange(slots)[None] < 1}
+    if task.has_anchor:
+        probe[ANCHOR_INPUT] = np.zeros((1, 28, 28, 1), "float32")
+    try:
+        with warnings.catch_warnings():  # a one-slot probe makes attention warn about a softmax over one key
+            warnings.simplefilter("ignore")
+            output = model.predict(probe, verbose=0)
+    except Exception as error:  # a crafted model can fail in many ways
+        raise ModelFileError(f"model file {path} cannot answer a sequence: {one_line(error)}") from None
+    if not isinstance(output, np.ndarray) or output.shape != (1, 1):
+        described = type(output).__name__ if not isinstance(output, np.ndarray) else f"shape {output.shape}"
+        raise ModelFileError(
+            f"model file {path} must answer one number per sequence, (batch, 1); it gives {described}"
+        )
+    if not np.isfinite(output).all():
+        raise ModelFileError(
+            f"model file {path} answers {output[0, 0]} for a blank sequence: its weights are broken"
+        )
+
+
+def one_line(error, limit=400):
+    """An exception's whole message on one line (its type if it has none), cut at `limit` characters."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def load_failure(error):
+    """Why Keras could not load a file, in one line: the innermost cause Keras names, if any."""
+    text = one_line(error, limit=10**6)
+    unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if unknown:
+        return f"it uses {unknown.group(1)!r}, which is neither Keras's nor mnist_vit's"
+    return one_line(text)

@@ -1,7 +1,8 @@
-"""Crash-safe writes: a file is replaced whole or not at all."""
+"""Safe file handling: writes replace a file whole or not at all; reads start only on a regular file."""
 
 import json
 import os
+import stat
 import tempfile
 
 import numpy as np
@@ -50,3 +51,21 @@ def _to_builtin(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"Cannot write {type(value).__name__} to JSON")
+
+
+def check_readable_file(path, what, error):
+    """Raises `error` (an exception class) naming `what` and `path` unless `path` is a readable regular file.
+
+    Refuses, before anything opens it, a missing path, a folder, and anything
+    that is not a regular file (a named pipe would block a reader forever, a
+    device could be endless).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise error(f"{what} {path} does not exist")
+    if os.path.isdir(path):
+        raise error(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise error(f"{what} {path} is not a regular file (a pipe, device or socket)")
+    if not os.access(path, os.R_OK):
+        raise error(f"{what} {path} cannot be read (permission denied)")

@@ -120,7 +120,14 @@ class FlattenSlots(keras.layers.Layer):
 
 
 def required_slots(model):
-    """The slot count `model` needs (its `FlattenSlots`' `num_slots`), or None if any count works."""
+    """The slot count `model` needs, or None if any count works.
+
+    A fixed slot axis of the `"sequence"` input, else the `num_slots` of a
+    `FlattenSlots` layer.
+    """
+    for tensor in model.inputs:
+        if tensor.name.split(":")[0] == "sequence" and len(tensor.shape) > 1 and tensor.shape[1] is not None:
+            return tensor.shape[1]
     for layer in model.layers:
         if isinstance(layer, FlattenSlots):
             return layer.num_slots

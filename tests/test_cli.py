@@ -157,8 +157,9 @@ def test_module_entry_point_runs_as_a_separate_process(files):
     done = subprocess.run(command, cwd=files, capture_output=True, text=True, env=script_env(), timeout=120)
     assert done.returncode == 0, done.stderr
     assert "predicted sum:" in done.stdout
+    assert done.stderr == ""  # no start-up lines of TensorFlow, no Keras warnings
     bad = subprocess.run(command[:-1] + ["missing.png"], cwd=files, capture_output=True, text=True,
                          env=script_env(), timeout=120)  # fmt: skip
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1] == "error: image missing.png does not exist"
+    assert bad.stderr.strip().splitlines() == ["error: image missing.png does not exist"]
     assert "Traceback" not in bad.stderr

@@ -86,7 +86,7 @@ def test_bad_arrays(tmp_path, overrides, message):
 
 
 def test_impossible_validation_size(tmp_path):
-    with pytest.raises(ValueError, match="validation_size"):
+    with pytest.raises(MnistDataError, match="training split has .* images; at least 21 are needed"):
         load_splits(write_npz(tmp_path / "small.npz"), validation_size=20)
 
 

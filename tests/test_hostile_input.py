@@ -1,0 +1,368 @@
+"""Hostile and unusual input: odd pictures, crafted model and data files, extreme options.
+
+Every case ends in one `error:` line and exit code 2 (or, for a picture that
+is read, the right digit), writes nothing, and never hangs.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from model_helpers import tiny_model
+from PIL import Image
+from run_script import RUN_TUNER, run_tuner, script_env, start_tuner
+
+from mnist_vit import cli, tasks
+from mnist_vit.anchor_task import anchor_metrics
+from mnist_vit.data import DATA_ENV_VAR, load_mnist, load_splits, read_npz
+from mnist_vit.errors import ImageError, MnistDataError, ModelFileError
+from mnist_vit.images import load_digit_image, read_grayscale
+from mnist_vit.model_files import load_task_model
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_path):
+    with np.load(mnist_path) as data:
+        return data["x_test"][:3]
+
+
+def correlation(converted, original):
+    return np.corrcoef(converted.ravel(), original.astype(float).ravel())[0, 1]
+
+
+def run_cli(argv, capsys):
+    try:
+        cli.main([str(arg) for arg in argv])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_error_line(code, err, *fragments):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+# Pictures ---------------------------------------------------------------------------------------------
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+    (tmp_path / "bomb.png").write_bytes(png)
+    with pytest.raises(ImageError, match="at most 50,000,000 pixels"):
+        read_grayscale(tmp_path / "bomb.png")
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "digit.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match="not a regular file"):
+        read_grayscale(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        load_task_model(str(fifo))
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("dark_on_light_16bit.png", lambda d: Image.fromarray(((255 - d).astype(np.uint16) * 257))),
+        ("float_0_to_1.tiff", lambda d: Image.fromarray(d.astype(np.float32) / 255)),
+        ("int32_large.tiff", lambda d: Image.fromarray(d.astype(np.int32) * 100_000)),
+        ("large_float.tiff", lambda d: Image.fromarray(d.astype(np.float32) * 1e6 - 3e5)),
+        ("black_on_transparent.png",
+         lambda d: Image.fromarray(np.dstack([np.zeros((*d.shape, 3), np.uint8), d]), "RGBA")),
+    ],
+)  # fmt: skip
+def test_pictures_of_any_depth_and_transparency_read_as_the_digit(tmp_path, digits, name, make):
+    for digit in digits:
+        make(np.pad(digit, 6)).save(tmp_path / name)
+        assert correlation(load_digit_image(tmp_path / name), digit) > 0.9, name
+
+
+def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, digits):
+    for digit in digits:
+        upright = Image.fromarray(255 - np.kron(np.pad(digit, 6), np.ones((4, 4), np.uint8)))
+        stored = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        stored.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+        assert correlation(load_digit_image(tmp_path / "photo.jpg"), digit) > 0.9
+
+
+def test_non_finite_pictures_are_refused(tmp_path):
+    values = np.zeros((28, 28), np.float32)
+    values[5, 5] = np.nan
+    Image.fromarray(values).save(tmp_path / "nan.tiff")
+    with pytest.raises(ImageError, match="not finite"):
+        read_grayscale(tmp_path / "nan.tiff")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile_models")
+    tiny_model("sum", "transformer").save(folder / "sum.keras")
+    tiny_model("anchor", "transformer").save(folder / "anchor.keras")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        lambda rng: rng.uniform(0, 255, (80, 80)).astype(np.uint8),
+        lambda rng: np.tile(np.linspace(0, 255, 80), (80, 1)).astype(np.uint8),
+    ],
+    ids=["noise", "gradient"],
+)
+def test_a_picture_that_is_no_digit_gets_a_warning(tmp_path, models, digits, capsys, picture):
+    Image.fromarray(picture(np.random.default_rng(0))).save(tmp_path / "odd.png")
+    Image.fromarray(255 - np.pad(digits[0], 8)).save(tmp_path / "digit.png")
+    code, out, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "digit.png"], capsys)
+    assert code == 0 and err == "" and "predicted sum" in out
+    code, out, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "odd.png"], capsys)
+    assert code == 0 and "predicted sum" in out
+    assert (
+        err.startswith("warning: ") and "does not look like one digit" in err and len(err.splitlines()) == 1
+    )
+
+
+# Model files -------------------------------------------------------------------------------------------
+
+
+def sequence_model(folder, name, sequence_shape=(None, 28, 28, 1), mask_shape=(None,), outputs="one"):
+    """A crafted `TaskModel` of the sum task with the given input shapes and kind of output."""
+    sequence = keras.Input(sequence_shape, name="sequence")
+    mask = keras.Input(mask_shape, dtype="bool", name="mask")
+    pooled = keras.layers.GlobalAveragePooling1D()(
+        keras.layers.Reshape((-1, int(np.prod(sequence_shape[1:]))))(sequence)
+    )
+    value = keras.layers.Dense(1)(pooled)
+    out = {"one": value, "dict": {"a": value, "b": value}, "list": [value, value]}[outputs]
+    path = folder / f"{name}.keras"
+    tasks.TaskModel({"sequence": sequence, "mask": mask}, out, task="sum", name=name).save(path)
+    return path
+
+
+def test_crafted_model_inputs_and_outputs_are_named(tmp_path, models, digits, capsys):
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    cases = {
+        "wrong image shape": (
+            sequence_model(tmp_path, "big", (None, 32, 32, 1)),
+            "input 'sequence' has shape",
+        ),
+        "rank-4 sequence": (sequence_model(tmp_path, "rank4", (None, 28, 28)), "input 'sequence' has shape"),
+        "dict output": (sequence_model(tmp_path, "dict", outputs="dict"), "one number per sequence"),
+        "list output": (sequence_model(tmp_path, "list", outputs="list"), "one number per sequence"),
+    }
+    for what, (path, fragment) in cases.items():
+        code, _, err = run_cli(["predict", "--model", path, tmp_path / "d.png"], capsys)
+        assert_one_error_line(code, err, fragment)
+        assert "Traceback" not in err, what
+
+
+def test_a_fixed_length_model_without_flatten_slots_gets_padded_sequences(tmp_path, digits, capsys):
+    path = sequence_model(tmp_path, "fixed", (10, 28, 28, 1), (10,))
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, out, err = run_cli(["predict", "--model", path, tmp_path / "d.png", tmp_path / "d.png"], capsys)
+    assert code == 0 and "for 2 images" in out, err
+
+
+def test_a_model_that_answers_nan_is_an_error(tmp_path, digits, capsys):
+    model = tiny_model("sum", "fc")
+    layer = model.get_layer("fc_output")
+    layer.set_weights([np.full_like(w, np.nan) for w in layer.get_weights()])
+    model.save(tmp_path / "nan.keras")
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, _, err = run_cli(["predict", "--model", tmp_path / "nan.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "nan", "broken")
+
+
+def test_model_file_problems_name_their_real_cause(tmp_path, models, digits, capsys, monkeypatch):
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    (tmp_path / "folder.keras").mkdir()
+    code, _, err = run_cli(["predict", "--model", tmp_path / "folder.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "is a folder")
+
+    # Another model's weights in a model file.
+    with zipfile.ZipFile(models / "sum.keras") as source, zipfile.ZipFile(models / "anchor.keras") as other:
+        with zipfile.ZipFile(tmp_path / "mixed.keras", "w") as target:
+            for item in source.infolist():
+                data = other.read(item.filename) if item.filename.endswith(".h5") else source.read(item)
+                target.writestr(item.filename, data)
+    code, _, err = run_cli(["predict", "--model", tmp_path / "mixed.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "cannot be loaded")
+    assert not err.rstrip().endswith(":")
+
+    # An unknown class in the config.
+    with zipfile.ZipFile(models / "sum.keras") as source:
+        config = json.loads(source.read("config.json"))
+        config["config"]["layers"][-1].update(
+            class_name="Teleporter", registered_name="Teleporter", module=None
+        )
+        with zipfile.ZipFile(tmp_path / "unknown.keras", "w") as target:
+            for item in source.infolist():
+                data = json.dumps(config) if item.filename == "config.json" else source.read(item)
+                target.writestr(item.filename, data)
+    code, _, err = run_cli(["predict", "--model", tmp_path / "unknown.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "Teleporter")
+
+    # A model file that cannot be read (simulated: the tests may run as root).
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if str(path).endswith("sum.keras") else real_access(path, mode)
+    )
+    code, _, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "cannot be read (permission denied)")
+
+
+# Data files --------------------------------------------------------------------------------------------
+
+
+def write_mnist(path, train=6000, test=100):
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, train, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, test, dtype=np.uint8),
+    )
+    return path
+
+
+def test_data_files_with_impossible_sizes_are_named(tmp_path):
+    with pytest.raises(MnistDataError, match="hold no images"):
+        read_npz(write_mnist(tmp_path / "empty_test.npz", test=0))
+    with pytest.raises(MnistDataError, match="training split has 5,000 images; at least 5,001"):
+        load_splits(write_mnist(tmp_path / "small.npz", train=5000))
+    np.save(tmp_path / "array.npy", np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(MnistDataError, match="not a readable .npz"):
+        read_npz(tmp_path / "array.npy")
+
+
+def test_a_header_that_claims_a_billion_images_is_refused_before_allocating(tmp_path):
+    path = write_mnist(tmp_path / "claims.npz", train=6000)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = members["x_train.npy"][:128].decode("latin1")
+    members["x_train.npy"] = (
+        header.replace("(6000,", "(1000000000,").encode("latin1") + members["x_train.npy"][128:]
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(MnistDataError, match="claims 1,000,000,000 entries"):
+        read_npz(path)
+
+
+def test_a_failed_download_leaves_no_cache_folder(tmp_path, monkeypatch):
+    home = tmp_path / "keras_home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+
+    def offline():
+        os.makedirs(home / "datasets")
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(MnistDataError, match="could not download"):
+        load_mnist()
+    assert not (home / "datasets").exists()
+
+
+def test_an_anchor_evaluation_of_one_sequence_has_no_warnings_and_an_undefined_auc(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics = anchor_metrics(np.array([0.8]), np.array([1.0]), np.array([3]))
+    assert metrics["auc"] is None and metrics["accuracy"] == 1.0
+    assert cli.format_metric(metrics["auc"]) == "undefined"
+
+
+def test_absurd_sequence_counts_are_refused(models, mnist_path, capsys):
+    argv = ["evaluate", "--model", models / "sum.keras", "--task", "sum", "--sequences", "1000000000"]
+    code, _, err = run_cli([*argv, "--data", mnist_path], capsys)
+    assert_one_error_line(code, err, "1..1,000,000", "1,000,000,000")
+
+
+# The main job and every entry point ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_run_tuner_refuses_bad_outputs_and_sizes_before_any_training(tmp_path, mnist_path):
+    (tmp_path / "results_folder").mkdir()
+    small = write_mnist(tmp_path / "small.npz", train=5000)
+    cases = [
+        (["--results", str(tmp_path / "results_folder"), "--data", mnist_path], "is a folder"),
+        (["--task", "anchor", "--validation-sequences", "1", "--data", mnist_path], "32..1,000,000"),
+        (["--data", str(small)], "training split has 5,000 images"),
+    ]
+    for args, fragment in cases:
+        result = run_tuner([*args, "--out", str(tmp_path / "out")])
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            line for line in result.stderr.splitlines() if line.strip()
+        ]
+        assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
+        assert "Search: Running Trial" not in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "mnist_vit", "predict", "--model", "m.keras", "a.png"],
+        [sys.executable, RUN_TUNER],
+    ],
+    ids=["cli", "run_tuner"],
+)
+def test_an_unknown_backend_is_one_line_naming_the_valid_ones(tmp_path, command):
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=script_env(KERAS_BACKEND="nonsense"))  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: KERAS_BACKEND='nonsense' is not a Keras backend; use one of tensorflow, jax, torch"
+    ]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_search_says_how_to_resume(tmp_path, mnist_path):
+    args = ["--search-only", "--trials", "3", "--search-epochs", "3", "--train-sequences", "2000",
+            "--validation-sequences", "64", "--data", mnist_path, "--out", str(tmp_path / "out")]  # fmt: skip
+    log = tmp_path / "log"
+    process = start_tuner(args, log)
+    deadline = time.time() + 240
+    while "started" not in log.read_text() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) == 130
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert (
+        text.rstrip().splitlines()[-1]
+        == "stopped: nothing finished is lost; run the same command again to resume"
+    )
