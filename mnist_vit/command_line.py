@@ -19,43 +19,27 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def bounded_int(low, high):
-    """argparse type: an integer in low..high (inclusive)."""
+def bounded_int(low, high=None):
+    """argparse type: an integer in low..high (inclusive; no upper bound if `high` is None)."""
+    if high is not None:
+        what = f"a whole number in {low:,}..{high:,}"
+    else:
+        what = "a positive integer" if low == 1 else f"a whole number >= {low:,}"
 
     def parse(text):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number in {low:,}..{high:,}, got {text!r}"
-            ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected a whole number in {low:,}..{high:,}, got {value:,}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value:,}")
         return value
 
     return parse
 
 
-def non_negative_int(text):
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+positive_int = bounded_int(1)
+non_negative_int = bounded_int(0)
 
 
 def positive_float(text):

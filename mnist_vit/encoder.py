@@ -36,8 +36,8 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
     Rescaling to 0..1, optional augmentation (small rotations, shifts and
     zoom, active in training only; never flips, which turn digits into
     non-digits), then per entry of `filters` a Conv-BatchNorm-ReLU-MaxPool
-    block, then dropout and a linear Dense embedding (no activation: see
-    `experiments/findings.md` on the anchor model).
+    block, then dropout and a linear Dense embedding (no activation, so no
+    embedding unit can die).
 
     Args:
         config: `EncoderConfig`.

@@ -1,4 +1,4 @@
-"""Running the experiment scripts as a user would: a separate process."""
+"""Running the command line and the experiment scripts as a user would."""
 
 import os
 import pathlib
@@ -36,3 +36,16 @@ def start_tuner(args, log_path, **extra_env):
         [sys.executable, RUN_TUNER, *args],
         stdout=log, stderr=subprocess.STDOUT, text=True, env=script_env(**extra_env),
     )  # fmt: skip
+
+
+def run_cli(argv, capsys):
+    """Runs `mnist-vit argv` in this process; returns `(exit_code, stdout, stderr)`."""
+    from mnist_vit import cli
+
+    try:
+        cli.main([str(arg) for arg in argv])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from model_helpers import tiny_model
 from PIL import Image
-from run_script import script_env
+from run_script import run_cli, script_env
 
-from mnist_vit import cli
 from mnist_vit.images import load_digit_image
 
 
@@ -37,17 +36,6 @@ def files(tmp_path_factory, mnist_path):
     (folder / "text.png").write_text("not an image")
     Image.fromarray(np.full((40, 40), 255, np.uint8)).save(folder / "blank.png")
     return folder
-
-
-def run_cli(argv, capsys):
-    """Runs the command line in this process; returns `(exit_code, stdout, stderr)`."""
-    try:
-        cli.main([str(arg) for arg in argv])
-        code = 0
-    except SystemExit as stop:
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("style", ["dark_on_light_{}.png", "light_on_dark_{}.jpg"])

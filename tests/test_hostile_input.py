@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from model_helpers import tiny_model
 from PIL import Image
-from run_script import RUN_TUNER, run_tuner, script_env, start_tuner
+from run_script import RUN_TUNER, run_cli, run_tuner, script_env, start_tuner
 
 from mnist_vit import cli, tasks
 from mnist_vit.anchor_task import anchor_metrics
@@ -36,16 +36,6 @@ def digits(mnist_path):
 
 def correlation(converted, original):
     return np.corrcoef(converted.ravel(), original.astype(float).ravel())[0, 1]
-
-
-def run_cli(argv, capsys):
-    try:
-        cli.main([str(arg) for arg in argv])
-        code = 0
-    except SystemExit as stop:
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_one_error_line(code, err, *fragments):
