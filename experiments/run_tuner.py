@@ -204,7 +204,7 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     )
     seconds = time.time() - start
     metrics = evaluate_sequence_model(task, model, splits["test"], args.test_sequences)
-    if task.long_lengths and not task.models[model_name].fixed_slots:
+    if task.long_lengths and task.models[model_name].any_length:
         per_length = max(1, args.test_sequences // 50)
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
             task, model, splits["test"], per_length

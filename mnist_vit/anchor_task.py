@@ -121,7 +121,7 @@ def attention_weights_model(model):
 def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     """Fully-connected baseline: anchor and `max_len` slot embeddings, concatenated, dense layers.
 
-    Padded slots are zeroed. Needs exactly `max_len` slots. Uses
+    Padded slots are zeroed. Takes at most `max_len` slots. Uses
     `head.dropout` and `head.head_units`.
     """
     inputs = sequence_inputs(has_anchor=True)
@@ -212,7 +212,7 @@ ANCHOR = register_task(
         targets=anchor_occurs,
         models={
             "transformer": ModelSpec(build_anchor_transformer, "Transformer"),
-            "fc": ModelSpec(build_anchor_fc, "fully connected", fixed_slots=True),
+            "fc": ModelSpec(build_anchor_fc, "fully connected", any_length=False),
         },
         loss=keras.losses.BinaryCrossentropy,
         metrics=lambda: ["accuracy", keras.metrics.AUC(name="auc")],

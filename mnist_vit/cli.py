@@ -53,18 +53,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def sequence_input(images, slots):
-    """Stacks `(28, 28, 1)` images into the `"sequence"` and `"mask"` inputs of one sequence.
+def sequence_input(images, model):
+    """Stacks `(28, 28, 1)` images into the `"sequence"` and `"mask"` inputs of one sequence for `model`.
 
-    `slots` is the slot count a fixed-length model needs (None: as many as
-    images); missing slots are zero padding.
+    Pads with zero slots only to a slot count the model requires
+    (`required_slots`); more images than it takes (`max_slots`) are an error.
     """
     import numpy as np
 
-    count = len(images)
-    slots = slots or count
-    if count > slots:
-        raise UsageError(f"this model takes at most {slots} images, got {count}")
+    from mnist_vit.slots import max_slots, required_slots
+
+    count, most = len(images), max_slots(model)
+    if most is not None and count > most:
+        raise UsageError(f"this model takes at most {most} images, got {count}")
+    slots = required_slots(model) or count
     sequence = np.zeros((1, slots, 28, 28, 1), np.float32)
     sequence[0, :count] = np.stack(images)
     mask = np.arange(slots)[None, :] < count
@@ -94,7 +96,7 @@ def predict(args):
     import numpy as np
 
     from mnist_vit.model_files import load_task_model
-    from mnist_vit.slots import ANCHOR_INPUT, required_slots
+    from mnist_vit.slots import ANCHOR_INPUT
 
     images = [read_digit(path) for path in args.images]
     anchor = read_digit(args.anchor) if args.anchor else None
@@ -103,7 +105,7 @@ def predict(args):
         raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")
     if task.has_anchor and anchor is None:
         raise UsageError(f"{args.model} is a {task.name} model: give the anchor image with --anchor")
-    inputs = sequence_input(images, required_slots(model))
+    inputs = sequence_input(images, model)
     if task.has_anchor:
         inputs[ANCHOR_INPUT] = anchor[None]
     with warnings.catch_warnings():  # one image makes attention warn about a softmax over one key

@@ -11,8 +11,8 @@ import keras_tuner
 
 from mnist_vit.encoder import EncoderConfig
 from mnist_vit.hyperparameters import HeadConfig, Hyperparameters, TrainingConfig
-from mnist_vit.sequences import EVALUATION_BATCH_SIZE, VALIDATION_SEED
-from mnist_vit.training import build_model, compile_for_task, make_batches
+from mnist_vit.sequences import EVALUATION_BATCH_SIZE, VALIDATION_SEED, SequenceBatches
+from mnist_vit.training import build_model, compile_for_task
 
 
 def search_space(hp, task):
@@ -90,23 +90,15 @@ class SequenceHyperModel(keras_tuner.HyperModel):
         return compile_for_task(self.task, model, hyperparameters.training, steps)
 
     def fit(self, hp, model, *args, **kwargs):
-        name = self.task.searched_model
-        train = make_batches(
-            self.task,
-            name,
-            self.splits["train"],
-            self.train_sequences,
-            self.batch_size,
-            self.seed,
-            fresh=True,
+        train = SequenceBatches(
+            self.splits["train"], self.task, self.train_sequences, self.batch_size, seed=self.seed, fresh=True
         )
-        validation = make_batches(
-            self.task,
-            name,
+        validation = SequenceBatches(
             self.splits["validation"],
+            self.task,
             self.validation_sequences,
             EVALUATION_BATCH_SIZE,
-            VALIDATION_SEED,
+            seed=VALIDATION_SEED,
         )
         return model.fit(train, *args, validation_data=validation, **kwargs)
 

@@ -84,14 +84,16 @@ class ClearPaddedSlots(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
 class FlattenSlots(keras.layers.Layer):
-    """Concatenates a fixed number of slot embeddings.
+    """Concatenates slot embeddings into one vector of `num_slots` slots, zero-padded.
 
-    `(batch, num_slots, dim)` -> `(batch, num_slots * dim)`. The
-    fully-connected baselines need exactly `num_slots` slots; any other count
-    raises a `ValueError` that says so.
+    `(batch, slots, dim)` -> `(batch, num_slots * dim)` for any `slots` up to
+    `num_slots`; the missing slots are zeros, exactly as padded slots cleared
+    by `ClearPaddedSlots` are. So a fully-connected model gets batches padded
+    only to their longest sequence, and its encoder does no work on padding.
+    More than `num_slots` slots raise a `ValueError` that says so.
 
     Args:
-        num_slots: int. The only slot count accepted (the task's `max_len`).
+        num_slots: int. The most slots accepted (the task's `max_len`).
     """
 
     def __init__(self, num_slots, **kwargs):
@@ -101,15 +103,16 @@ class FlattenSlots(keras.layers.Layer):
         self.num_slots = num_slots
 
     def _check(self, shape):
-        if shape[1] is not None and shape[1] != self.num_slots:
+        if shape[1] is not None and shape[1] > self.num_slots:
             raise ValueError(
-                f"The fully-connected model takes exactly {self.num_slots} slots "
-                f"(pad every sequence to max_len={self.num_slots}), got {shape[1]}"
+                f"The fully-connected model takes at most {self.num_slots} slots, got {shape[1]}"
             )
 
     def call(self, inputs):
         self._check(inputs.shape)
-        return ops.reshape(inputs, (-1, self.num_slots * inputs.shape[2]))
+        missing = self.num_slots - ops.shape(inputs)[1]
+        padded = ops.pad(inputs, [[0, 0], [0, missing], [0, 0]])
+        return ops.reshape(padded, (-1, self.num_slots * inputs.shape[2]))
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
@@ -120,14 +123,22 @@ class FlattenSlots(keras.layers.Layer):
 
 
 def required_slots(model):
-    """The slot count `model` needs, or None if any count works.
+    """The slot count `model` needs, or None if it takes sequences of their own length.
 
-    A fixed slot axis of the `"sequence"` input, else the `num_slots` of a
-    `FlattenSlots` layer.
+    A fixed slot axis of the `"sequence"` input (every sequence must be
+    padded to it).
     """
     for tensor in model.inputs:
         if tensor.name.split(":")[0] == "sequence" and len(tensor.shape) > 1 and tensor.shape[1] is not None:
             return tensor.shape[1]
+    return None
+
+
+def max_slots(model):
+    """The most slots `model` takes (`required_slots`, else a `FlattenSlots`' `num_slots`), or None."""
+    fixed = required_slots(model)
+    if fixed is not None:
+        return fixed
     for layer in model.layers:
         if isinstance(layer, FlattenSlots):
             return layer.num_slots

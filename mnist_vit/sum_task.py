@@ -128,7 +128,7 @@ def build_sum_deepsets(encoder, head=HeadConfig()):
 def build_sum_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     """Fully-connected sum baseline: encoder, padded slots zeroed, flattened, dense layers.
 
-    Needs exactly `max_len` slots. The output bias starts at the mean sum of
+    Takes at most `max_len` slots. The output bias starts at the mean sum of
     uniform lengths 1..max_len, `4.5 * (max_len + 1) / 2`. Uses
     `head.dropout` and `head.head_units`.
     """
@@ -188,7 +188,7 @@ SUM = register_task(
         models={
             "transformer": ModelSpec(build_sum_transformer, "Transformer"),
             "deepsets": ModelSpec(build_sum_deepsets, "Deep Sets"),
-            "fc": ModelSpec(build_sum_fc, "fully connected", fixed_slots=True),
+            "fc": ModelSpec(build_sum_fc, "fully connected", any_length=False),
         },
         loss=lambda: keras.losses.Huber(delta=1.0),
         metrics=lambda: [ExactAccuracy(), "mse", "mae"],

@@ -24,13 +24,13 @@ class ModelSpec:
         build: `(encoder, head: HeadConfig) -> TaskModel`, where `encoder` is
             a built image encoder (`mnist_vit.encoder.build_encoder`).
         label: str. The model's name in tables and figures.
-        fixed_slots: bool. The model needs every batch padded to `MAX_LEN`
-            slots (the fully-connected baselines).
+        any_length: bool. The model takes sequences of any length (the
+            fully-connected baselines take at most `MAX_LEN` images).
     """
 
     build: Callable
     label: str
-    fixed_slots: bool = False
+    any_length: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

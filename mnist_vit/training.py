@@ -52,21 +52,6 @@ def compile_for_task(task, model, training, total_steps):
     return model
 
 
-def make_batches(task, model_name, split, num_sequences, batch_size, seed, fresh=False, lengths=(1, MAX_LEN)):
-    """`SequenceBatches` for one model: padded to `MAX_LEN` only where the model needs it."""
-    pad_to = MAX_LEN if task.models[model_name].fixed_slots else None
-    return SequenceBatches(
-        split,
-        task,
-        num_sequences,
-        batch_size=batch_size,
-        seed=seed,
-        lengths=lengths,
-        fresh=fresh,
-        pad_to=pad_to,
-    )
-
-
 def train_sequence_model(
     task,
     model_name,
@@ -99,16 +84,15 @@ def train_sequence_model(
     """
     keras.utils.set_random_seed(seed)
     batch_size = hyperparameters.training.batch_size
-    train = make_batches(
-        task, model_name, splits["train"], train_sequences, batch_size, seed, fresh=True, lengths=lengths
+    train = SequenceBatches(
+        splits["train"], task, train_sequences, batch_size, seed=seed, lengths=lengths, fresh=True
     )
-    validation = make_batches(
-        task,
-        model_name,
+    validation = SequenceBatches(
         splits["validation"],
+        task,
         validation_sequences,
         EVALUATION_BATCH_SIZE,
-        VALIDATION_SEED,
+        seed=VALIDATION_SEED,
         lengths=lengths,
     )
     model = build_model(task, model_name, hyperparameters)

@@ -4,6 +4,7 @@ import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 from model_helpers import (
+    TOO_MANY_SLOTS,
     random_inputs,
     tiny_hyperparameters,
     tiny_model,
@@ -54,7 +55,7 @@ def test_attention_weights_sum_to_one_on_real_slots_and_zero_on_padding():
 
 
 def test_fc_rejects_wrong_slot_count():
-    with pytest.raises(ValueError, match="exactly 10 slots.*got 12"):
+    with pytest.raises(Exception, match=TOO_MANY_SLOTS):
         tiny_model("anchor", "fc").predict(random_inputs([3, 12], slots=12, anchor=True), verbose=0)
 
 

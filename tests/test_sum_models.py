@@ -3,12 +3,19 @@ import numpy as np
 import pytest
 from conftest import digit_split
 from fresh_process import predict_in_fresh_process
-from model_helpers import TINY, random_inputs, tiny_model, with_extra_slots, with_noisy_padding
+from model_helpers import (
+    TINY,
+    TOO_MANY_SLOTS,
+    random_inputs,
+    tiny_model,
+    with_extra_slots,
+    with_noisy_padding,
+)
 
 from mnist_vit.digit_head import MostLikelySum
-from mnist_vit.sequences import TEST_SEED
+from mnist_vit.sequences import TEST_SEED, SequenceBatches
 from mnist_vit.tasks import get_task
-from mnist_vit.training import evaluate_sequence_model, make_batches, train_sequence_model
+from mnist_vit.training import evaluate_sequence_model, train_sequence_model
 
 LENGTHS = [1, 4, 10]
 
@@ -70,10 +77,16 @@ def test_prediction_is_the_most_likely_sum_moved_toward_the_expected_sum():
     np.testing.assert_allclose(prediction[:, 0], [6.49, 21.2], rtol=1e-6)
 
 
-def test_fc_rejects_wrong_slot_count():
+def test_fc_takes_up_to_10_slots_and_pads_the_rest():
     model = tiny_model("sum", "fc")
-    with pytest.raises(ValueError, match="exactly 10 slots.*got 7"):
-        model.predict(random_inputs([3, 7], slots=7), verbose=0)
+    inputs = random_inputs([3, 7], slots=7)
+    np.testing.assert_allclose(
+        model.predict(inputs, verbose=0),
+        model.predict(with_extra_slots(inputs, extra=3), verbose=0),
+        atol=1e-5,
+    )
+    with pytest.raises(Exception, match=TOO_MANY_SLOTS):
+        model.predict(random_inputs([3, 12], slots=12), verbose=0)
 
 
 @pytest.mark.slow
@@ -104,8 +117,8 @@ def test_short_fit_beats_constant_predictor(tmp_path):
     )
     # Short sequences (few input shapes to compile) keep it fast; the model still reads every digit.
     metrics = evaluate_sequence_model(task, model, splits["validation"], 400, lengths=(1, 2))
-    targets = make_batches(
-        task, "transformer", splits["validation"], 400, 256, TEST_SEED, lengths=(1, 2)
+    targets = SequenceBatches(
+        splits["validation"], task, 400, 256, seed=TEST_SEED, lengths=(1, 2)
     ).served_targets()
     _, counts = np.unique(targets, return_counts=True)
     constant_accuracy = counts.max() / len(targets)
