@@ -22,27 +22,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ORIGINAL_THROUGHPUT = 673  # training sequences/s of the original project, same kind of machine
 
-# Each finding compares results files (paths relative to experiments/), one row per file and model.
+# Each finding compares results files of one task (paths relative to experiments/), a row per file and model.
 FINDINGS = {
-    "sum-loss": (
-        "sum",
-        [
-            ("Huber loss on the expected sum; prediction = expected sum; no augmentation",
-             "results/findings/sum_expected_sum_loss_only.json"),
-            ("Huber + likelihood of the sum; prediction = most likely sum; augmentation",
-             "results/sum.json"),
-        ],
-    ),
-    "anchor-head": (
-        "anchor",
-        [
-            ("one free Dense unit on match scores and attention output; augmentation",
-             "results/findings/anchor_free_head.json"),
-            ("non-negative match weights starting at 1 / heads; augmentation",
-             "results/findings/anchor_nonnegative_head_augmented.json"),
-            ("non-negative match weights; no augmentation", "results/anchor.json"),
-        ],
-    ),
+    "sum-loss": [
+        ("Huber loss on the expected sum; prediction = expected sum; no augmentation",
+         "results/findings/sum_expected_sum_loss_only.json"),
+        ("Huber + likelihood of the sum; prediction = most likely sum; augmentation",
+         "results/sum.json"),
+    ],
+    "anchor-head": [
+        ("one free Dense unit on match scores and attention output; augmentation",
+         "results/findings/anchor_free_head.json"),
+        ("non-negative match weights starting at 1 / heads; augmentation",
+         "results/findings/anchor_nonnegative_head_augmented.json"),
+        ("non-negative match weights; no augmentation", "results/anchor.json"),
+    ],
 }  # fmt: skip
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
@@ -109,12 +103,12 @@ def render_performance(throughput):
     return "\n".join(lines)
 
 
-def render_finding(task_name, rows):
+def render_finding(rows):
     """One row per results file and model: the variant, the model's test summary, the file."""
-    task = get_task(task_name)
     lines = ["| variant | model | test result | results file (made by) |", "|---|---|---|---|"]
     for variant, path in rows:
         run = read(path)
+        task = get_task(run["task"])
         for model, entry in run["models"].items():
             summary = task.describe_results(entry["test"])
             source = f"`experiments/{path}` (`{run['command']}`)"
@@ -173,7 +167,7 @@ def main():
     readme = {"results": render_results(classification, runs)}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
         readme["performance"] = render_performance(read("results/throughput.json"))
-    findings = {name: render_finding(task, rows) for name, (task, rows) in FINDINGS.items()}
+    findings = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     findings.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     try:
         rewrite(os.path.join(ROOT, "README.md"), readme)
