@@ -40,7 +40,12 @@ from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.search import ORACLES, SequenceHyperModel, make_tuner
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
 from mnist_vit.tasks import get_task, task_names
-from mnist_vit.training import evaluate_sequence_model, long_length_accuracy, train_sequence_model
+from mnist_vit.training import (
+    LONG_LENGTHS,
+    evaluate_sequence_model,
+    long_length_accuracy,
+    train_sequence_model,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -205,7 +210,7 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     seconds = time.time() - start
     metrics = evaluate_sequence_model(task, model, splits["test"], args.test_sequences)
     if task.long_lengths and task.models[model_name].any_length:
-        per_length = max(1, args.test_sequences // 50)
+        per_length = max(1, args.test_sequences // len(LONG_LENGTHS))
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
             task, model, splits["test"], per_length
         )

@@ -19,9 +19,10 @@ from keras import layers
 from mnist_vit.cross_attention import AnchorCrossAttention
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length, roc_auc
+from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
-from mnist_vit.tasks import ModelSpec, Task, TaskModel, register_task
+from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, TaskModel, register_task
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 NAME = "anchor"
@@ -197,9 +198,8 @@ def describe_prediction(value, count):
 
 
 def describe_results(test):
-    std = test.get("accuracy_std")
     return (
-        f"accuracy {test['accuracy']:.4f}{f' ± {std:.4f}' if std else ''}, AUC {test['auc']:.4f}, "
+        f"accuracy {with_std(test, 'accuracy')}, AUC {test['auc']:.4f}, "
         f"balanced {test['balanced_accuracy']:.4f}, BCE {test['loss']:.3f}"
     )
 
@@ -224,9 +224,7 @@ ANCHOR = register_task(
         augment=False,
         presets={
             "cpu": dict(trials=3, search_epochs=5, epochs=30, train_sequences=16000, seeds=1, batch_size=64),
-            "large": dict(
-                trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64
-            ),
+            "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,
         describe_results=describe_results,

@@ -27,13 +27,13 @@ def check_backend():
     if name is None or "keras" in sys.modules:
         return
     if name not in BACKENDS:
-        _report_uncaught(BackendError)
-        raise BackendError(f"KERAS_BACKEND={name!r} is not a Keras backend; use one of {', '.join(BACKENDS)}")
-    if importlib.util.find_spec(name) is None:
-        _report_uncaught(BackendError)
-        raise BackendError(
-            f"KERAS_BACKEND={name} is not installed here; installed: {', '.join(installed_backends())}"
-        )
+        problem = f"KERAS_BACKEND={name!r} is not a Keras backend; use one of {', '.join(BACKENDS)}"
+    elif importlib.util.find_spec(name) is None:
+        problem = f"KERAS_BACKEND={name} is not installed here; installed: {', '.join(installed_backends())}"
+    else:
+        return
+    _report_uncaught(BackendError)
+    raise BackendError(problem)
 
 
 def _report_uncaught(error_class):

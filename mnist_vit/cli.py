@@ -73,33 +73,20 @@ def sequence_input(images, model):
     return {"sequence": sequence, "mask": mask}
 
 
-def read_digit(path):
-    """A picture as an MNIST-style digit; a warning on stderr when it does not look like one digit."""
-    from mnist_vit.errors import ImageError
-    from mnist_vit.images import MIN_BACKGROUND_SHARE, background_share, mnist_style, read_grayscale
-
-    gray = read_grayscale(path)
-    share = background_share(gray)
-    if share < MIN_BACKGROUND_SHARE:
-        print(
-            f"warning: {path} does not look like one digit on plain paper: {share:.0%} of it is background "
-            f"(a digit picture has {MIN_BACKGROUND_SHARE:.0%} or more); the answer may be meaningless",
-            file=sys.stderr,
-        )
-    try:
-        return mnist_style(gray)
-    except ImageError as error:
-        raise ImageError(f"{path}: {error}") from None
+def warn(message):
+    """One `warning:` line on stderr."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def predict(args):
     import numpy as np
 
+    from mnist_vit.images import load_digit_image
     from mnist_vit.model_files import load_task_model
     from mnist_vit.slots import ANCHOR_INPUT
 
-    images = [read_digit(path) for path in args.images]
-    anchor = read_digit(args.anchor) if args.anchor else None
+    images = [load_digit_image(path, warn) for path in args.images]
+    anchor = load_digit_image(args.anchor, warn) if args.anchor else None
     model, task = load_task_model(args.model)
     if not task.has_anchor and anchor is not None:
         raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")

@@ -131,9 +131,9 @@ def _gray_values(image):
         low, high = values.min(), values.max()
         return 255.0 * (values - low) / (high - low) if high > low else np.zeros_like(values)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64)
-        luminance = np.asarray(image.convert("RGBA").convert("L"), dtype=np.float64)
-        alpha = rgba[..., 3] / 255.0
+        rgba = image.convert("RGBA")
+        luminance = np.asarray(rgba.convert("L"), dtype=np.float64)
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
         opaque = alpha > 0.5
         ink = luminance[opaque].mean() if opaque.any() else 0.0
         background = 255.0 if ink < 128 else 0.0
@@ -141,8 +141,14 @@ def _gray_values(image):
     return np.asarray(image.convert("L"), dtype=np.float64)
 
 
-def load_digit_image(path):
+def load_digit_image(path, warn=None):
     """Reads a picture (`read_grayscale`) and returns it MNIST-style.
+
+    Args:
+        path: the picture's path.
+        warn: None, or `(message) -> None`, called when less than
+            `MIN_BACKGROUND_SHARE` of the picture is background (noise, a
+            gradient, a photo of a page: not one digit on plain paper).
 
     Returns:
         float32 `(28, 28, 1)`, raw pixels 0..255 (see `mnist_style`).
@@ -151,6 +157,12 @@ def load_digit_image(path):
         ImageError: naming `path`, when it cannot be read or is blank.
     """
     gray = read_grayscale(path)
+    share = background_share(gray) if warn else 1.0
+    if share < MIN_BACKGROUND_SHARE:
+        warn(
+            f"{path} does not look like one digit on plain paper: {share:.0%} of it is background "
+            f"(a digit picture has {MIN_BACKGROUND_SHARE:.0%} or more); the answer may be meaningless"
+        )
     try:
         return mnist_style(gray)
     except ImageError as error:

@@ -53,6 +53,12 @@ def summarize(per_seed):
     return summary
 
 
+def with_std(summary, key, digits=4):
+    """`summary[key]` with its spread over seeds, `"0.9748 ± 0.0021"` (the mean alone for one seed)."""
+    std = summary.get(f"{key}_std")
+    return f"{summary[key]:.{digits}f}" + (f" ± {std:.{digits}f}" if std else "")
+
+
 def seconds_to_reach(history, monitor, thresholds):
     """Seconds of training until `monitor` first reached each threshold.
 

@@ -18,9 +18,10 @@ from keras import layers, ops
 from mnist_vit.digit_head import expected_sum, slot_digits, sum_model
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length
+from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
-from mnist_vit.tasks import ModelSpec, Task, TaskModel, register_task
+from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, TaskModel, register_task
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 NAME = "sum"
@@ -166,17 +167,11 @@ def describe_prediction(value, count):
 
 
 def describe_results(test):
-    text = f"exact {test['exact_accuracy']:.4f}{_std(test, 'exact_accuracy')}, MSE {test['mse']:.3f}"
-    text += f"{_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
+    text = f"exact {with_std(test, 'exact_accuracy')}, MSE {with_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
     long = test.get("exact_accuracy_by_long_length")
     if long:
         text += f", exact at length 20: {long['20']:.3f}"
     return text
-
-
-def _std(test, key, digits=4):
-    std = test.get(f"{key}_std")
-    return f" ± {std:.{digits}f}" if std else ""
 
 
 SUM = register_task(
@@ -201,9 +196,7 @@ SUM = register_task(
         augment=True,
         presets={
             "cpu": dict(trials=3, search_epochs=2, epochs=24, train_sequences=16000, seeds=1, batch_size=64),
-            "large": dict(
-                trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64
-            ),
+            "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,
         describe_results=describe_results,

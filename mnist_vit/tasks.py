@@ -123,6 +123,9 @@ class TaskModel(keras.Model):
         return {**super().get_config(), "task": self.task}
 
 
+# The `large` preset for bigger machines, the same for every built-in task.
+LARGE_PRESET = dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64)
+
 _REGISTRY = {}
 
 

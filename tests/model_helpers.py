@@ -56,6 +56,7 @@ def with_extra_slots(inputs, extra=5, seed=2):
         "mask": np.concatenate([inputs["mask"], np.zeros((batch, extra), bool)], axis=1),
     }
 
+
 # A fully-connected model given 12 slots: Keras's own check on jax and torch; TensorFlow traces the slot axis
 # as unknown and fails in its Pad op.
 TOO_MANY_SLOTS = "at most 10 slots, got 12|[Pp]addings must be non-negative"
