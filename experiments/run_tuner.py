@@ -13,7 +13,8 @@
    and `figures/` instead.
 
 Running the same command again resumes: completed trials and finished
-training runs are kept.
+training runs are kept. Options, output folders and the data file are
+checked before Keras is imported, so a mistake is reported at once.
 
     python experiments/run_tuner.py --task sum --data ../shared/data/mnist.npz
 """
@@ -23,6 +24,7 @@ import os
 import sys
 import time
 
+from mnist_vit.backends import import_keras
 from mnist_vit.command_line import (
     ArgumentParser,
     bounded_int,
@@ -32,24 +34,15 @@ from mnist_vit.command_line import (
     run_main,
 )
 from mnist_vit.data import load_splits
-from mnist_vit.data_parallel import use_data_parallel
 from mnist_vit.errors import UsageError
-from mnist_vit.figures import write_task_figures
 from mnist_vit.results import run_metadata, seconds_to_reach, summarize
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.search import ORACLES, SequenceHyperModel, make_tuner
-from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
 from mnist_vit.tasks import get_task, task_names
-from mnist_vit.training import (
-    LONG_LENGTHS,
-    evaluate_sequence_model,
-    long_length_accuracy,
-    train_sequence_model,
-)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PRESETS = ("cpu", "large")  # every task's `presets` has both
+TUNERS = ("bayesian", "hyperband", "random")  # the keys of `mnist_vit.search.ORACLES` (which imports Keras)
 PUBLISHED_FIGURES = os.path.join(ROOT, "figures")
 MAX_SEQUENCES = 1_000_000  # per option: the fixed sets are held in memory as indices
 MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
@@ -64,7 +57,7 @@ def published_results(task_name):
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sum", choices=task_names())
-    parser.add_argument("--tuner", default="random", choices=sorted(ORACLES))
+    parser.add_argument("--tuner", default="random", choices=TUNERS)
     parser.add_argument("--preset", default="cpu", choices=PRESETS)
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")
@@ -111,9 +104,6 @@ def parse_args(argv=None):
     parser.add_argument("--results", help="results file (default <out>/results.json)")
     parser.add_argument("--figures", help="folder for figures (default <out>/figures)")
     args = parser.parse_args(argv)
-    for key, value in get_task(args.task).presets[args.preset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
     args.out = args.out or os.path.join("runs", args.task)
     if args.publish:
         args.results = args.results or published_results(args.task)
@@ -121,6 +111,13 @@ def parse_args(argv=None):
     args.results = args.results or os.path.join(args.out, "results.json")
     args.figures = args.figures or os.path.join(args.out, "figures")
     return args
+
+
+def apply_preset(args, task):
+    """Fills the run settings not given on the command line from the task's preset."""
+    for key, value in task.presets[args.preset].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
 
 
 def check_outputs(args):
@@ -138,7 +135,9 @@ def is_worker():
 
 def search(task, args, splits):
     """Runs (or resumes) the search; returns the best `Hyperparameters` and the trials, best first."""
-    import keras  # after mnist_vit, which checks KERAS_BACKEND first
+    import keras
+
+    from mnist_vit.search import SequenceHyperModel, make_tuner
 
     hypermodel = SequenceHyperModel(
         task,
@@ -188,6 +187,13 @@ def search(task, args, splits):
 
 def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     """Trains one final model (or reuses a finished run) and returns its test metrics."""
+    from mnist_vit.training import (
+        LONG_LENGTHS,
+        evaluate_sequence_model,
+        long_length_accuracy,
+        train_sequence_model,
+    )
+
     run_dir = os.path.join(args.out, "final", model_name, f"seed_{seed}")
     done = os.path.join(run_dir, "test.json")
     if os.path.exists(done):
@@ -246,14 +252,18 @@ def compare_with_reference(task, models, reference_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    task = get_task(args.task)
     check_outputs(args)
-    import keras  # after mnist_vit, which checks KERAS_BACKEND first
+    splits = load_splits(args.data)
+    keras = import_keras()
+    from mnist_vit.data_parallel import use_data_parallel
+    from mnist_vit.figures import write_task_figures
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
 
+    task = get_task(args.task)
+    apply_preset(args, task)
     if args.data_parallel:
         devices = use_data_parallel([args.batch_size, EVALUATION_BATCH_SIZE])
         print(f"data-parallel training on {devices} devices")
-    splits = load_splits(args.data)
     seeds = range(args.seed, args.seed + args.seeds)
     print(f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, seeds: {list(seeds)}")
     print(f"TensorBoard: tensorboard --logdir {args.out}")

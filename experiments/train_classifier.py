@@ -3,7 +3,8 @@
 Trains on MNIST's training split less its last 5,000 images, keeps the best
 checkpoint by validation accuracy, evaluates it once on the test split and
 writes `experiments/results/classification.json`. Killed mid-epoch, the same
-command resumes after the last completed epoch.
+command resumes after the last completed epoch. Options, output folders and
+the data file are checked before Keras is imported.
 
     python experiments/train_classifier.py --data ../shared/data/mnist.npz
 """
@@ -11,16 +12,14 @@ command resumes after the last completed epoch.
 import os
 import time
 
-from mnist_vit.callbacks import make_callbacks
+from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
 from mnist_vit.data import Split, load_splits
-from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
 from mnist_vit.results import run_metadata
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.training import make_optimizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENCODER = EncoderConfig(embed_dim=128)  # the classifier's encoder: a wider embedding, augmentation on
+EMBED_DIM = 128  # the classifier's encoder: a wider embedding than the default, augmentation on
 
 
 def parse_args(argv=None):
@@ -46,19 +45,22 @@ def as_images(split):
 
 def main(argv=None):
     args = parse_args(argv)
-    import keras  # after mnist_vit, which checks KERAS_BACKEND first
-
-    print(f"backend: {keras.backend.backend()}, seed: {args.seed}")
     for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
         check_writable(folder)
     splits = load_splits(args.data)
+    keras = import_keras()
+    from mnist_vit.callbacks import make_callbacks
+    from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
+    from mnist_vit.training import make_optimizer
+
+    print(f"backend: {keras.backend.backend()}, seed: {args.seed}")
     if args.train_images:
         splits["train"] = Split(
             splits["train"].images[: args.train_images], splits["train"].labels[: args.train_images]
         )
     keras.utils.set_random_seed(args.seed)
 
-    model = build_classifier(build_encoder(ENCODER))
+    model = build_classifier(build_encoder(EncoderConfig(embed_dim=EMBED_DIM)))
     steps = args.epochs * -(-len(splits["train"]) // args.batch_size)
     model.compile(
         optimizer=make_optimizer(args.learning_rate, args.weight_decay, steps, warmup_steps=steps // 20),

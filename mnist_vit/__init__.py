@@ -1,26 +1,16 @@
 """mnist-vit: what attention buys over fully-connected models on sets of MNIST images.
 
-Importing the package registers its custom layers, metrics and models (so
-saved `.keras` models load with `keras.saving.load_model(path)` in safe
-mode) and its tasks (`mnist_vit.tasks.get_task`). It first checks
-`KERAS_BACKEND` (`mnist_vit.backends.check_backend`).
+Importing the package is cheap: it only checks `KERAS_BACKEND`
+(`mnist_vit.backends.check_backend`), so that the command line can check its
+arguments and files before Keras is imported. Importing a task's module
+(`mnist_vit.sum_task`, `mnist_vit.anchor_task`) registers the task and the
+custom layers, metrics and models it uses; `mnist_vit.tasks.load_builtin_tasks()`
+imports them all, after which saved `.keras` models load with
+`keras.saving.load_model(path)` in safe mode.
 """
 
 __version__ = "0.1.0"
 
-from mnist_vit.backends import check_backend, quiet_native_stderr
+from mnist_vit.backends import check_backend
 
 check_backend()
-with quiet_native_stderr():  # TensorFlow's native start-up lines
-    import keras  # noqa: F401
-
-from mnist_vit import (  # noqa: E402, F401 (registers layers, metrics, models and tasks)
-    anchor_task,
-    augmentation,
-    cross_attention,
-    digit_head,
-    slots,
-    sum_task,
-    tasks,
-    transformer_block,
-)

@@ -22,7 +22,8 @@ from mnist_vit.metrics import by_length, roc_auc
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
-from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, TaskModel, register_task
+from mnist_vit.task_model import TaskModel
+from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, register_task
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 NAME = "anchor"

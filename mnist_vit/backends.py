@@ -51,6 +51,18 @@ def _report_uncaught(error_class):
     sys.excepthook = hook
 
 
+def import_keras():
+    """Imports and returns Keras, its backend's native start-up lines on stderr silenced.
+
+    The command line and the scripts call this once their arguments and
+    files are checked, so that a mistake is reported at once and the
+    backend's start-up (seconds) is paid only for real work.
+    """
+    with quiet_native_stderr():
+        import keras
+    return keras
+
+
 @contextlib.contextmanager
 def quiet_native_stderr():
     """Sends what native code writes to stderr (file descriptor 2) to /dev/null, within the block.

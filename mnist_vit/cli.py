@@ -6,14 +6,17 @@
 
 Every problem a user can cause (a missing or unreadable image or model, a
 model of the wrong task, a bad option) is reported as one line on stderr with
-exit code 2; nothing is written.
+exit code 2; nothing is written. Options, pictures and files are checked
+before Keras is imported, so such a mistake is reported at once.
 """
 
 import sys
 import warnings
 
+from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.errors import UsageError
+from mnist_vit.tasks import task_names
 
 IMAGE_HELP = (
     "digit images (PNG, JPEG, ...), one digit each, any size: they are converted to MNIST's style "
@@ -25,8 +28,6 @@ MAX_SEQUENCES = 1_000_000
 
 
 def parse_args(argv=None):
-    from mnist_vit.tasks import task_names
-
     parser = ArgumentParser(prog="mnist-vit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
@@ -82,11 +83,14 @@ def predict(args):
     import numpy as np
 
     from mnist_vit.images import load_digit_image
-    from mnist_vit.model_files import load_task_model
-    from mnist_vit.slots import ANCHOR_INPUT
+    from mnist_vit.model_files import check_model_file, load_task_model
 
     images = [load_digit_image(path, warn) for path in args.images]
     anchor = load_digit_image(args.anchor, warn) if args.anchor else None
+    check_model_file(args.model)
+    import_keras()
+    from mnist_vit.slots import ANCHOR_INPUT
+
     model, task = load_task_model(args.model)
     if not task.has_anchor and anchor is not None:
         raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")
@@ -107,14 +111,17 @@ def predict(args):
 
 def evaluate(args):
     from mnist_vit.data import load_splits
-    from mnist_vit.model_files import load_task_model
+    from mnist_vit.model_files import check_model_file, load_task_model
+
+    check_model_file(args.model)
+    splits = load_splits(args.data)
+    import_keras()
     from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED
     from mnist_vit.training import evaluate_sequence_model
 
     model, task = load_task_model(args.model)
     if task.name != args.task:
         raise UsageError(f"{args.model} is a model of the {task.name} task, not of the {args.task} task")
-    splits = load_splits(args.data)
     seed = TEST_SEED if args.split == "test" else VALIDATION_SEED
     count = args.sequences or DEFAULT_SEQUENCES[args.split]
     print(f"evaluating on {count} fixed {args.split} sequences (lengths 1..10)")

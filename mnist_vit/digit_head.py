@@ -24,7 +24,7 @@ from keras import layers, ops
 
 from mnist_vit.data import NUM_CLASSES
 from mnist_vit.slots import MaskedSum, masked_sum
-from mnist_vit.tasks import TaskModel
+from mnist_vit.task_model import TaskModel
 
 # Slots that `sum_distribution` handles: a power of two >= the training
 # sequences' max_len (10).

@@ -8,6 +8,13 @@ from mnist_vit.errors import ModelFileError
 from mnist_vit.safe_files import check_readable_file
 
 
+def check_model_file(path):
+    """Raises ModelFileError naming `path` unless it is a readable `.keras` (zip) file; imports no Keras."""
+    check_readable_file(path, "model file", ModelFileError)
+    if not path.endswith(".keras") or not zipfile.is_zipfile(path):
+        raise ModelFileError(f"model file {path} is not a .keras model file")
+
+
 def load_task_model(path):
     """Loads a `.keras` model of a registered task in Keras's safe mode.
 
@@ -20,13 +27,13 @@ def load_task_model(path):
             `.keras` file Keras can load, records no registered task, or its
             inputs are not the task's.
     """
+    check_model_file(path)
     import keras
 
-    from mnist_vit.tasks import TaskModel, get_task, task_names
+    from mnist_vit.task_model import TaskModel
+    from mnist_vit.tasks import get_task, load_builtin_tasks, task_names
 
-    check_readable_file(path, "model file", ModelFileError)
-    if not path.endswith(".keras") or not zipfile.is_zipfile(path):
-        raise ModelFileError(f"model file {path} is not a .keras model file")
+    load_builtin_tasks()  # registers every class a saved model of a built-in task may use
     try:
         with warnings.catch_warnings():  # a failed load also warns; the error says it all
             warnings.simplefilter("ignore")

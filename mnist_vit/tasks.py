@@ -1,19 +1,24 @@
 """A sequence task and everything that differs between tasks, in one object; the task registry.
 
-A task is registered once (`register_task`) by the module that defines it
-(`mnist_vit.sum_task`, `mnist_vit.anchor_task`; importing `mnist_vit` loads
-both). Everything else (sequences, training, search, command line, figures,
-README tables) reads what it needs from the `Task` and never branches on a
-task's name, so a new task is one new module. Saved models record their task
-(`TaskModel`), so a loaded model says which task it solves.
+A task is registered once (`register_task`) by the module that defines it.
+The built-in tasks are the package's modules named `<task>_task`
+(`mnist_vit.sum_task`, `mnist_vit.anchor_task`): `task_names` lists them
+without importing them (so the command line checks its arguments before
+Keras is imported), and `get_task` imports a task's module the first time it
+is asked for. Everything else (sequences, training, search, command line,
+figures, README tables) reads what it needs from the `Task` and never
+branches on a task's name, so a new task is one new module. Saved models
+record their task (`mnist_vit.task_model.TaskModel`), so a loaded model says
+which task it solves.
+
+This module does not import Keras.
 """
 
 import dataclasses
+import importlib
+import os
+import pkgutil
 from collections.abc import Callable
-
-import keras
-
-from mnist_vit.slots import input_names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,30 +106,15 @@ class Task:
 
     def input_names(self):
         """The names of the task's model inputs (`mnist_vit.slots.input_names`)."""
+        from mnist_vit.slots import input_names  # imports Keras
+
         return input_names(self.has_anchor)
-
-
-@keras.saving.register_keras_serializable(package="mnist_vit")
-class TaskModel(keras.Model):
-    """A functional model that records the name of the task it solves.
-
-    Built like `keras.Model(inputs, outputs, name=...)` plus `task=`; the
-    task name is part of the config, so it survives `.keras` files.
-
-    Args:
-        task: str. The `Task`'s name.
-    """
-
-    def __init__(self, *args, task=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.task = task
-
-    def get_config(self):
-        return {**super().get_config(), "task": self.task}
 
 
 # The `large` preset for bigger machines, the same for every built-in task.
 LARGE_PRESET = dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64)
+
+BUILTIN_SUFFIX = "_task"  # a built-in task `x` is defined in `mnist_vit/x_task.py`
 
 _REGISTRY = {}
 
@@ -135,13 +125,35 @@ def register_task(task):
     return task
 
 
+def builtin_task_modules():
+    """dict of built-in task name -> the module that defines it, in alphabetical order; imports none."""
+    return {
+        module.name.removesuffix(BUILTIN_SUFFIX): f"mnist_vit.{module.name}"
+        for module in pkgutil.iter_modules([os.path.dirname(__file__)])
+        if module.name.endswith(BUILTIN_SUFFIX)
+    }
+
+
 def task_names():
-    """The names of the registered tasks, in registration order."""
-    return tuple(_REGISTRY)
+    """The built-in tasks' names, then those of other registered tasks; imports nothing."""
+    return tuple(dict.fromkeys([*builtin_task_modules(), *_REGISTRY]))
+
+
+def load_builtin_tasks():
+    """Imports every built-in task's module.
+
+    That registers the tasks and every custom Keras object their models use,
+    so that `keras.saving.load_model(path)` loads any saved mnist_vit model.
+    """
+    for name in builtin_task_modules():
+        get_task(name)
 
 
 def get_task(name):
-    """The registered `Task` called `name`; raises ValueError naming the known ones."""
+    """The registered `Task` called `name` (importing a built-in task's module); ValueError if unknown."""
+    modules = builtin_task_modules()
+    if name not in _REGISTRY and name in modules:
+        importlib.import_module(modules[name])
     if name not in _REGISTRY:
         raise ValueError(f"Unknown task {name!r}; expected one of {task_names()}")
     return _REGISTRY[name]

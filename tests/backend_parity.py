@@ -37,7 +37,9 @@ def sequence_digest(mnist_path):
 def main(folder, mnist_path):
     import keras
 
-    import mnist_vit  # noqa: F401 (registers the custom layers)
+    from mnist_vit.tasks import load_builtin_tasks
+
+    load_builtin_tasks()  # registers the tasks' custom layers and models
 
     backend = keras.backend.backend()
     for model_path in sorted(pathlib.Path(folder).glob("*.keras")):

@@ -12,7 +12,9 @@ LOAD_AND_PREDICT = textwrap.dedent(
     import sys
     import numpy as np
     import keras
-    import mnist_vit  # registers the custom layers
+    from mnist_vit.tasks import load_builtin_tasks
+
+    load_builtin_tasks()  # registers the tasks' custom layers and models
 
     model = keras.saving.load_model(sys.argv[1], safe_mode=True)
     inputs = dict(np.load(sys.argv[2], allow_pickle=False))

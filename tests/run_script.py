@@ -1,5 +1,6 @@
 """Running the command line and the experiment scripts as a user would."""
 
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -49,3 +50,11 @@ def run_cli(argv, capsys):
         code = stop.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def load_run_tuner():
+    """`experiments/run_tuner.py` as a module (its `main(argv)` runs the job in this process)."""
+    spec = importlib.util.spec_from_file_location("run_tuner", RUN_TUNER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

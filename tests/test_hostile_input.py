@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 import zipfile
@@ -18,14 +19,15 @@ import numpy as np
 import pytest
 from model_helpers import tiny_model
 from PIL import Image
-from run_script import RUN_TUNER, run_cli, run_tuner, script_env, start_tuner
+from run_script import ROOT, RUN_TUNER, run_cli, run_tuner, script_env, start_tuner
 
-from mnist_vit import cli, tasks
+from mnist_vit import cli
 from mnist_vit.anchor_task import anchor_metrics
 from mnist_vit.data import DATA_ENV_VAR, load_mnist, load_splits, read_npz
 from mnist_vit.errors import ImageError, MnistDataError, ModelFileError
 from mnist_vit.images import load_digit_image, read_grayscale
 from mnist_vit.model_files import load_task_model
+from mnist_vit.task_model import TaskModel
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +155,7 @@ def sequence_model(folder, name, sequence_shape=(None, 28, 28, 1), mask_shape=(N
     value = keras.layers.Dense(1)(pooled)
     out = {"one": value, "dict": {"a": value, "b": value}, "list": [value, value]}[outputs]
     path = folder / f"{name}.keras"
-    tasks.TaskModel({"sequence": sequence, "mask": mask}, out, task="sum", name=name).save(path)
+    TaskModel({"sequence": sequence, "mask": mask}, out, task="sum", name=name).save(path)
     return path
 
 
@@ -356,3 +358,56 @@ def test_ctrl_c_during_a_search_says_how_to_resume(tmp_path, mnist_path):
         text.rstrip().splitlines()[-1]
         == "stopped: nothing finished is lost; run the same command again to resume"
     )
+
+
+# Mistakes are found before Keras is imported ----------------------------------------------------------
+
+TRAIN_CLASSIFIER = str(ROOT / "experiments" / "train_classifier.py")
+REPORT_IMPORTS = textwrap.dedent(
+    """
+    import runpy, sys
+
+    target, sys.argv = sys.argv[1], sys.argv[1:]
+    try:
+        if target.endswith(".py"):
+            runpy.run_path(target, run_name="__main__")
+        else:
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+    finally:
+        heavy = sorted(name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules)
+        print("imported:", ",".join(heavy) or "none")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command, fragment",
+    [
+        (["mnist_vit", "predict", "--model", "m.keras", "missing.png"], "image missing.png does not exist"),
+        (["mnist_vit", "predict", "--model", "missing.keras", "{digit}"], "model file missing.keras"),
+        (["mnist_vit", "predict", "--model", "{digit}", "{digit}"], "is not a .keras model file"),
+        (["mnist_vit", "predict", "--model", "m.keras", "{noise}"], "is not an image that can be read"),
+        (["mnist_vit", "evaluate", "--model", "missing.keras", "--task", "sum"], "does not exist"),
+        (["mnist_vit", "evaluate", "--model", "m.keras", "--task", "product"], "invalid choice"),
+        (["mnist_vit", "evaluate", "--model", "{model}", "--task", "sum", "--data", "no.npz"], "no.npz"),
+        ([RUN_TUNER, "--data", "no.npz", "--out", "{tmp}/run"], "no.npz"),
+        ([RUN_TUNER, "--tuner", "grid"], "invalid choice"),
+        ([RUN_TUNER, "--results", "{tmp}", "--out", "{tmp}/run"], "is a folder"),
+        ([TRAIN_CLASSIFIER, "--data", "no.npz", "--out", "{tmp}/c"], "no.npz"),
+    ],
+)
+def test_mistakes_are_reported_before_keras_is_imported(tmp_path, digits, command, fragment):
+    files = {"tmp": tmp_path, "digit": tmp_path / "digit.png", "noise": tmp_path / "noise.png"}
+    files["model"] = tmp_path / "m.keras"
+    Image.fromarray(digits[0]).save(files["digit"])
+    files["noise"].write_bytes(b"not a picture")
+    with zipfile.ZipFile(files["model"], "w") as archive:  # a .keras file by its looks
+        archive.writestr("config.json", "{}")
+    argv = [part.format(**files) for part in command]
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT_IMPORTS, *argv],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=script_env(),
+    )  # fmt: skip
+    assert_one_error_line(done.returncode, done.stderr, fragment)
+    assert done.stdout.strip().splitlines()[-1] == "imported: none"

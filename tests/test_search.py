@@ -1,8 +1,9 @@
 import keras
 import keras_tuner
 import pytest
+from run_script import load_run_tuner
 
-from mnist_vit.search import make_tuner, search_space
+from mnist_vit.search import ORACLES, make_tuner, search_space
 from mnist_vit.tasks import get_task
 
 
@@ -28,3 +29,7 @@ def test_search_starts_with_the_defaults_then_samples(tmp_path, kind):
 def test_unknown_tuner_is_named(tmp_path):
     with pytest.raises(ValueError, match="Unknown tuner 'grid'"):
         make_tuner("grid", SearchSpaceOnly(), "val_loss", "min", 3, 2, directory=tmp_path, project_name="p")
+
+
+def test_the_tuner_option_offers_every_oracle():
+    assert sorted(load_run_tuner().TUNERS) == sorted(ORACLES)

@@ -1,13 +1,12 @@
 """Tasks are self-contained: a task defined here runs end to end; saved models record their task."""
 
-import importlib.util
 import json
 
 import keras
 import numpy as np
 import pytest
 from model_helpers import tiny_model
-from run_script import ROOT
+from run_script import ROOT, load_run_tuner
 
 from mnist_vit import tasks
 from mnist_vit.errors import ModelFileError
@@ -16,6 +15,7 @@ from mnist_vit.metrics import by_length
 from mnist_vit.model_files import load_task_model
 from mnist_vit.slots import MaskedSum, encode_slots, sequence_inputs
 from mnist_vit.sum_task import ExactAccuracy
+from mnist_vit.task_model import TaskModel
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 TINY_RUN = [
@@ -38,7 +38,7 @@ def build_counter(encoder, head):
         )
     pooled = MaskedSum(name="pooled")(x, inputs["mask"])
     outputs = keras.layers.Dense(1, name="count")(pooled)
-    return tasks.TaskModel(inputs, outputs, task="distinct", name="distinct_counter")
+    return TaskModel(inputs, outputs, task="distinct", name="distinct_counter")
 
 
 def count_metrics(predictions, targets, lengths):
@@ -69,13 +69,6 @@ def distinct_task(monkeypatch):
     """The `DISTINCT` task, registered for one test."""
     monkeypatch.setattr(tasks, "_REGISTRY", dict(tasks._REGISTRY))
     return tasks.register_task(DISTINCT)
-
-
-def load_run_tuner():
-    spec = importlib.util.spec_from_file_location("run_tuner", ROOT / "experiments" / "run_tuner.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
