@@ -19,6 +19,7 @@ import zipfile
 
 import numpy as np
 
+from mnist_vit.backends import import_keras
 from mnist_vit.errors import MnistDataError
 from mnist_vit.safe_files import check_readable_file
 
@@ -151,8 +152,7 @@ def load_mnist(path=None):
     path = resolve_data_path(path)
     if path is not None:
         return read_npz(path)
-    import keras
-
+    keras = import_keras()
     cache = os.path.join(
         os.environ.get("KERAS_HOME") or os.path.expanduser(os.path.join("~", ".keras")), "datasets"
     )
