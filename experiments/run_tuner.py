@@ -89,7 +89,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--data-parallel",
         action="store_true",
-        help="train data-parallel on every local accelerator (jax backend, keras.distribution.DataParallel)",
+        help="train data-parallel on every local device (jax: keras.distribution.DataParallel, "
+        "tensorflow: tf.distribute.MirroredStrategy)",
     )
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument(
@@ -254,16 +255,26 @@ def main(argv=None):
     args = parse_args(argv)
     check_outputs(args)
     splits = load_splits(args.data)
-    keras = import_keras()
-    from mnist_vit.data_parallel import use_data_parallel
-    from mnist_vit.figures import write_task_figures
-    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN
+    import_keras()
+    from mnist_vit.data_parallel import data_parallel
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE
 
     task = get_task(args.task)
     apply_preset(args, task)
-    if args.data_parallel:
-        devices = use_data_parallel([args.batch_size, EVALUATION_BATCH_SIZE])
+    if not args.data_parallel:
+        return run(task, args, splits)
+    with data_parallel([args.batch_size, EVALUATION_BATCH_SIZE]) as devices:
         print(f"data-parallel training on {devices} devices")
+        return run(task, args, splits)
+
+
+def run(task, args, splits):
+    """Search, final training runs, results file, figures; returns the exit code."""
+    import keras
+
+    from mnist_vit.figures import write_task_figures
+    from mnist_vit.sequences import MAX_LEN
+
     seeds = range(args.seed, args.seed + args.seeds)
     print(f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, seeds: {list(seeds)}")
     print(f"TensorBoard: tensorboard --logdir {args.out}")

@@ -29,6 +29,10 @@ from mnist_vit.task_model import TaskModel
 # Slots that `sum_distribution` handles: a power of two >= the training
 # sequences' max_len (10).
 DISTRIBUTION_SLOTS = 16
+# The negative log-likelihood of the true sum, a mean over the batch. A Loss object rather than
+# the function: under a TensorFlow distribution strategy it scales itself by 1 / replicas, as the
+# compiled loss does.
+SUM_LIKELIHOOD_LOSS = keras.losses.SparseCategoricalCrossentropy(name="sum_likelihood")
 
 
 def slot_digits(x, head_units, dropout):
@@ -181,8 +185,8 @@ class SumModel(TaskModel):
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         _, expected_sum, digit_logits = y_pred
         loss = super().compute_loss(x, y, expected_sum, sample_weight, training=training)
-        probabilities = sum_distribution(digit_logits, x["mask"])
-        return loss + ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
+        probabilities = sum_distribution(digit_logits, ops.cast(x["mask"], "bool"))
+        return loss + SUM_LIKELIHOOD_LOSS(y, probabilities)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         prediction = y_pred[0] if isinstance(y_pred, tuple) else y_pred

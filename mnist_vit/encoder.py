@@ -7,6 +7,7 @@ from keras import layers
 
 from mnist_vit.augmentation import DigitAugmentation
 from mnist_vit.data import NUM_CLASSES
+from mnist_vit.data_parallel import under_tensorflow_strategy
 
 IMAGE_INPUT_SHAPE = (28, 28, 1)
 
@@ -28,6 +29,29 @@ class EncoderConfig:
     kernel_size: int = 5
     encoder_dropout: float = 0.1
     augment: bool = True
+
+
+@keras.saving.register_keras_serializable(package="mnist_vit")
+class GlobalBatchNormalization(layers.BatchNormalization):
+    """Keras's `BatchNormalization` whose training statistics cover the whole batch when data-parallel.
+
+    Built under a TensorFlow distribution strategy (`mnist_vit.data_parallel`),
+    it synchronizes the batch mean and variance across the replicas
+    (`synchronized=True`), so two devices compute what one does; elsewhere
+    it is Keras's layer unchanged (JAX's `DataParallel` computes global
+    statistics by itself). `synchronized` is decided when the layer is built
+    and not saved: Keras accepts it on the TensorFlow backend only, and a
+    saved model loads on every backend.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("synchronized", None)
+        super().__init__(synchronized=under_tensorflow_strategy(), **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["synchronized"]
+        return config
 
 
 def build_encoder(config=EncoderConfig(), name="encoder"):
@@ -59,7 +83,7 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
         x = DigitAugmentation(name="augment")(x)
     for i, channels in enumerate(filters):
         x = layers.Conv2D(channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}")(x)
-        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = GlobalBatchNormalization(name=f"bn_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = layers.Flatten(name="flatten")(x)

@@ -13,6 +13,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from mnist_vit.data_parallel import mask_dtype
 from mnist_vit.slots import ANCHOR_INPUT
 
 MAX_LEN = 10
@@ -83,7 +84,9 @@ class SequenceBatches(keras.utils.PyDataset):
     Each batch is `(inputs, targets)` with
         inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels
             0..255, zeros on padded slots;
-        inputs["mask"]: bool `(batch, slots)`, true on real slots;
+        inputs["mask"]: bool `(batch, slots)`, true on real slots (float32
+            0/1 under a TensorFlow distribution strategy,
+            `mnist_vit.data_parallel.mask_dtype`);
         inputs[ANCHOR_INPUT]: float32 `(batch, 28, 28, 1)` (tasks with an anchor);
         targets: float32 `(batch, 1)`.
 
@@ -143,6 +146,7 @@ class SequenceBatches(keras.utils.PyDataset):
         self.lengths = tuple(lengths)
         self.fresh = fresh
         self.pad_to = pad_to
+        self.mask_dtype = mask_dtype()
         self.epoch = 0
         self._draw()
 
@@ -190,7 +194,7 @@ class SequenceBatches(keras.utils.PyDataset):
         images = np.where(mask[:, :, None, None], images, 0)
         inputs = {
             "sequence": images[..., None].astype("float32"),
-            "mask": mask,
+            "mask": mask.astype(self.mask_dtype, copy=False),
         }
         if self.task.has_anchor:
             anchors = self.split.images[self.sequences.anchors[rows]]

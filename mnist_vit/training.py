@@ -3,6 +3,7 @@
 import keras
 
 from mnist_vit.callbacks import make_callbacks
+from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
 from mnist_vit.encoder import build_encoder
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
@@ -12,7 +13,11 @@ LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH
 
 
 def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
-    """AdamW with linear warm-up then cosine decay to zero over `total_steps`, gradients clipped to norm 1."""
+    """AdamW with linear warm-up then cosine decay to zero over `total_steps`, gradients clipped to norm 1.
+
+    Under a TensorFlow distribution strategy, `ReplicatedAdamW`, which clips
+    the gradient of the whole batch as one device does.
+    """
     if learning_rate <= 0 or total_steps < 1:
         raise ValueError(
             f"learning_rate and total_steps must be positive, got {learning_rate} and {total_steps}"
@@ -24,12 +29,17 @@ def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
         warmup_target=learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
     )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
+    adamw = ReplicatedAdamW if under_tensorflow_strategy() else keras.optimizers.AdamW
+    return adamw(learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0)
 
 
 def build_model(task, model_name, hyperparameters):
-    """Builds `model_name` of `task`: a new encoder from `hyperparameters.encoder`, then the model."""
-    return task.models[model_name].build(build_encoder(hyperparameters.encoder), hyperparameters.head)
+    """Builds `model_name` of `task`: a new encoder from `hyperparameters.encoder`, then the model.
+
+    Within `mnist_vit.data_parallel.data_parallel` on tensorflow, in its strategy's scope.
+    """
+    with strategy_scope():
+        return task.models[model_name].build(build_encoder(hyperparameters.encoder), hyperparameters.head)
 
 
 def compile_for_task(task, model, training, total_steps):
@@ -42,13 +52,14 @@ def compile_for_task(task, model, training, total_steps):
             decay, warm-up over the first 5% of `total_steps`, cosine decay.
         total_steps: int. Optimizer steps of the whole run.
     """
-    model.compile(
-        optimizer=make_optimizer(
-            training.learning_rate, training.weight_decay, total_steps, warmup_steps=total_steps // 20
-        ),
-        loss=task.loss(),
-        metrics=task.metrics(),
-    )
+    with strategy_scope():
+        model.compile(
+            optimizer=make_optimizer(
+                training.learning_rate, training.weight_decay, total_steps, warmup_steps=total_steps // 20
+            ),
+            loss=task.loss(),
+            metrics=task.metrics(),
+        )
     return model
 
 

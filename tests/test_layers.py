@@ -7,6 +7,7 @@ from layer_checks import check_layer
 from mnist_vit.augmentation import DigitAugmentation
 from mnist_vit.cross_attention import AnchorCrossAttention
 from mnist_vit.digit_head import DigitValue, MostLikelySum
+from mnist_vit.encoder import GlobalBatchNormalization
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, FoldSlots, MaskedSum, UnfoldSlots
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
@@ -37,6 +38,7 @@ CASES = {
     "ClearPaddedSlots": lambda: (ClearPaddedSlots(), [SLOTS, MASK], [(3, 5, 8)], {"mask_index": 1}),
     "MaskedSum": lambda: (MaskedSum(), [SLOTS, MASK], [(3, 8)], {"mask_index": 1}),
     "DigitValue": lambda: (DigitValue(), [LOGITS], [(3, 5, 1)], {}),
+    "GlobalBatchNormalization": lambda: (GlobalBatchNormalization(), [IMAGES], [(3, 28, 28, 1)], {}),
     "MostLikelySum": lambda: (
         MostLikelySum(),
         [LOGITS, np.full((3, 1), 9.0, "float32"), MASK],
