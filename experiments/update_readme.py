@@ -6,6 +6,7 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   `experiments/results/<task>.json` of every registered task, beside the
   original project's numbers;
 - README `performance`: `experiments/results/throughput.json`;
+- README `convolution`: `experiments/results/convolution.json`;
 - findings.md, one block per finding (`FINDINGS`): the results files that
   the finding compares.
 
@@ -41,7 +42,7 @@ FINDINGS = {
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
         ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
-        ("two worker threads (autotuning off)", "results/throughput.json"),
+        ("two worker threads (autotuning off)", "results/findings/throughput_two_worker_threads.json"),
     ]
 }
 
@@ -99,6 +100,30 @@ def render_performance(throughput):
         "Written by `python experiments/update_readme.py` from `experiments/results/throughput.json`, "
         f"made by `{throughput['command']}` on {throughput['machine']}. The original project trained at "
         f"{ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
+    ]
+    return "\n".join(lines)
+
+
+def render_convolution(convolution):
+    """The README's table of the encoder's convolution step: Keras beside the plain framework, per backend."""
+    settings = convolution["settings"]
+    kernel = f"{settings['kernel_size']}x{settings['kernel_size']}"
+    lines = [
+        "| backend | implementation | ms per step | vs the backend's fastest plain |",
+        "|---|---|---|---|",
+    ]
+    for row in convolution["results"]:
+        lines.append(
+            f"| {row['backend']} | {row['implementation']} | {row['ms_per_step']:.1f} "
+            f"| {row['vs_fastest_plain']:.2f}x |"
+        )
+    lines += [
+        "",
+        f"Conv({settings['filters'][0]}, {kernel}) - ReLU - pool - conv({settings['filters'][1]}) - ReLU - "
+        f"pool on {settings['images']} images: forward, backward and update; median of "
+        f"{settings['rounds']} rounds of {settings['steps']} steps. Written by "
+        "`python experiments/update_readme.py` from `experiments/results/convolution.json`, made by "
+        f"`{convolution['command']}` on {convolution['machine']}.",
     ]
     return "\n".join(lines)
 
@@ -167,6 +192,8 @@ def main():
     readme = {"results": render_results(classification, runs)}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
         readme["performance"] = render_performance(read("results/throughput.json"))
+    if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
+        readme["convolution"] = render_convolution(read("results/convolution.json"))
     findings = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     findings.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     try:

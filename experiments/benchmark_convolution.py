@@ -1,0 +1,274 @@
+"""The encoder's convolution step in Keras and in the plain framework under it, on each backend.
+
+A training step of the image encoder is mostly its two convolutions. This
+benchmark times that step -- conv(16, 5x5, same) - ReLU - max-pool 2 -
+conv(32, 5x5, same) - ReLU - max-pool 2 on 352 images (a batch of 64
+sequences of 5.5 images on average), forward, backward and a gradient-descent
+update -- written twice for each backend:
+
+- **keras**: a Keras model of these layers, `train_on_batch` (what
+  `model.fit` runs per step, including Keras's own per-step work);
+- **plain**: the same operations written directly in the framework Keras
+  runs on (`tf.nn` in a `tf.function`, `jax.lax` under `jax.jit`,
+  `torch.nn.functional` in eager PyTorch as Keras runs it, in both of
+  PyTorch's memory formats).
+
+So it separates what a backend's framework costs on this machine from what
+Keras adds. Each backend runs in its own process (Keras picks the backend at
+import). The figure is the median over rounds of the mean step time in a
+round, after a warm-up that compiles. Writes
+`experiments/results/convolution.json`.
+
+    python experiments/benchmark_convolution.py
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from mnist_vit.backends import BACKENDS, installed_backends
+from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.errors import UsageError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGES = 352  # 64 sequences of 5.5 images on average
+FILTERS = (16, 32)  # the encoder's defaults (`mnist_vit.encoder.EncoderConfig`)
+KERNEL = 5
+LEARNING_RATE = 1e-3
+WARMUP_STEPS = 3
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=positive_int, default=20, help="steps per timed round")
+    parser.add_argument("--rounds", type=positive_int, default=5, help="timed rounds per implementation")
+    parser.add_argument(
+        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
+    )
+    parser.add_argument(
+        "--results", default=os.path.join(HERE, "results", "convolution.json"), help="results file to write"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def inputs():
+    """NumPy images `(IMAGES, 28, 28, 1)` in 0..1 and conv kernels `(k, k, in, out)`, the same everywhere."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 1, (IMAGES, 28, 28, 1)).astype("float32")
+    kernels, channels = [], 1
+    for filters in FILTERS:
+        scale = (2.0 / (KERNEL * KERNEL * channels)) ** 0.5
+        kernels.append((rng.normal(size=(KERNEL, KERNEL, channels, filters)) * scale).astype("float32"))
+        channels = filters
+    return images, kernels
+
+
+def time_steps(step, steps, rounds):
+    """Median over `rounds` of the mean milliseconds of `step()` over `steps` calls, after a warm-up."""
+    for _ in range(WARMUP_STEPS):
+        step()
+    means = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        means.append(1000 * (time.perf_counter() - start) / steps)
+    return round(statistics.median(means), 2)
+
+
+def keras_step():
+    """`train_on_batch` of a Keras model of the convolutions (loss: mean squared output)."""
+    import keras
+    import numpy as np
+
+    images, kernels = inputs()
+    layers = [keras.Input((28, 28, 1))]
+    model = keras.Sequential(layers)
+    for filters, kernel in zip(FILTERS, kernels, strict=True):
+        conv = keras.layers.Conv2D(filters, KERNEL, padding="same", use_bias=False)
+        model.add(conv)
+        conv.kernel.assign(kernel)
+        model.add(keras.layers.ReLU())
+        model.add(keras.layers.MaxPooling2D(2))
+    model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="mse")
+    target = np.zeros((IMAGES, 7, 7, FILTERS[-1]), "float32")
+    return lambda: model.train_on_batch(images, target)
+
+
+def plain_steps(backend):
+    """dict of implementation name -> step function in the plain framework of `backend`."""
+    return {"tensorflow": plain_tensorflow, "jax": plain_jax, "torch": plain_torch}[backend]()
+
+
+def plain_tensorflow():
+    import tensorflow as tf
+
+    images, kernels = inputs()
+    images = tf.constant(images)
+    weights = [tf.Variable(kernel) for kernel in kernels]
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            x = images
+            for weight in weights:
+                x = tf.nn.max_pool2d(tf.nn.relu(tf.nn.conv2d(x, weight, 1, "SAME")), 2, 2, "VALID")
+            loss = tf.reduce_mean(tf.square(x))
+        for weight, gradient in zip(weights, tape.gradient(loss, weights), strict=True):
+            weight.assign_sub(LEARNING_RATE * gradient)
+        return loss
+
+    return {"plain NHWC": lambda: step().numpy()}
+
+
+def plain_jax():
+    import jax
+    import jax.numpy as jnp
+
+    images, kernels = inputs()
+    images = jnp.asarray(images)
+
+    def loss(weights):
+        x = images
+        for weight in weights:
+            x = jax.lax.conv_general_dilated(
+                x, weight, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+            )
+            x = jax.lax.reduce_window(
+                jax.nn.relu(x), -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"
+            )
+        return jnp.mean(jnp.square(x))
+
+    @jax.jit
+    def update(weights):
+        value, gradients = jax.value_and_grad(loss)(weights)
+        return [w - LEARNING_RATE * g for w, g in zip(weights, gradients, strict=True)], value
+
+    state = {"weights": [jnp.asarray(kernel) for kernel in kernels]}
+
+    def step():
+        state["weights"], value = update(state["weights"])
+        value.block_until_ready()
+
+    return {"plain NHWC": step}
+
+
+def plain_torch():
+    import torch
+    import torch.nn.functional as F
+
+    images, kernels = inputs()
+
+    def make(memory_format):
+        x0 = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(memory_format=memory_format)
+        weights = [
+            torch.from_numpy(kernel)
+            .permute(3, 2, 0, 1)
+            .contiguous(memory_format=memory_format)
+            .requires_grad_()
+            for kernel in kernels
+        ]
+
+        def step():
+            x = x0
+            for weight in weights:
+                x = F.max_pool2d(F.relu(F.conv2d(x, weight, padding="same")), 2)
+            loss = torch.mean(torch.square(x))
+            gradients = torch.autograd.grad(loss, weights)
+            with torch.no_grad():
+                for weight, gradient in zip(weights, gradients, strict=True):
+                    weight -= LEARNING_RATE * gradient
+            return float(loss.detach())
+
+        return step
+
+    return {"plain NCHW": make(torch.contiguous_format), "plain channels-last": make(torch.channels_last)}
+
+
+def child_main(args):
+    """Times Keras's and the plain framework's steps on this process's backend; prints one JSON line."""
+    import keras
+
+    backend = keras.backend.backend()
+    rows = [
+        {
+            "backend": backend,
+            "implementation": "keras",
+            "ms_per_step": time_steps(keras_step(), args.steps, args.rounds),
+        }
+    ]
+    for name, step in plain_steps(backend).items():
+        rows.append(
+            {
+                "backend": backend,
+                "implementation": name,
+                "ms_per_step": time_steps(step, args.steps, args.rounds),
+            }
+        )
+    print("ROWS " + json.dumps(rows), flush=True)
+
+
+def main():
+    args = parse_args()
+    if args.child:
+        return child_main(args)
+    from mnist_vit.results import run_metadata
+    from mnist_vit.safe_files import atomic_write_json
+
+    check_writable(os.path.dirname(os.path.abspath(args.results)))
+    rows = []
+    for backend in args.backends or installed_backends():
+        print(f"backend {backend}: {args.rounds} rounds of {args.steps} steps per implementation")
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--child",
+            "--steps",
+            str(args.steps),
+            "--rounds",
+            str(args.rounds),
+        ]
+        completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("ROWS ")]
+        if completed.returncode or not lines:
+            raise UsageError(f"the {backend} measurement failed (exit code {completed.returncode})")
+        backend_rows = json.loads(lines[-1][5:])
+        fastest_plain = min(row["ms_per_step"] for row in backend_rows if row["implementation"] != "keras")
+        for row in backend_rows:
+            row["vs_fastest_plain"] = round(row["ms_per_step"] / fastest_plain, 2)
+            rows.append(row)
+            print(
+                f"{backend:>10} {row['implementation']:>20}: {row['ms_per_step']:8.2f} ms per step "
+                f"({row['vs_fastest_plain']:.2f}x the fastest plain)"
+            )
+    metadata = run_metadata()
+    atomic_write_json(
+        args.results,
+        {
+            "results": rows,
+            "machine": metadata["machine"],
+            "command": metadata["command"],
+            "versions": metadata["versions"],
+            "settings": {
+                "images": IMAGES,
+                "filters": list(FILTERS),
+                "kernel_size": KERNEL,
+                "steps": args.steps,
+                "rounds": args.rounds,
+                "statistic": "median round",
+            },
+        },
+    )
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    run_main(main)
