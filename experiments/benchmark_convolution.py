@@ -23,16 +23,12 @@ round, after a warm-up that compiles. Writes
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 
-from mnist_vit.backends import BACKENDS, installed_backends
+from mnist_vit.backends import BACKENDS, installed_backends, print_rows, rows_from_child
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
-from mnist_vit.errors import UsageError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = 352  # 64 sequences of 5.5 images on average
@@ -212,35 +208,23 @@ def child_main(args):
                 "ms_per_step": time_steps(step, args.steps, args.rounds),
             }
         )
-    print("ROWS " + json.dumps(rows), flush=True)
+    print_rows(rows)
 
 
 def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import run_metadata
+    from mnist_vit.results import benchmark_results
     from mnist_vit.safe_files import atomic_write_json
 
     check_writable(os.path.dirname(os.path.abspath(args.results)))
     rows = []
     for backend in args.backends or installed_backends():
         print(f"backend {backend}: {args.rounds} rounds of {args.steps} steps per implementation")
-        env = {**os.environ, "KERAS_BACKEND": backend}
-        command = [
-            sys.executable,
-            os.path.abspath(__file__),
-            "--child",
-            "--steps",
-            str(args.steps),
-            "--rounds",
-            str(args.rounds),
-        ]
-        completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
-        lines = [line for line in completed.stdout.splitlines() if line.startswith("ROWS ")]
-        if completed.returncode or not lines:
-            raise UsageError(f"the {backend} measurement failed (exit code {completed.returncode})")
-        backend_rows = json.loads(lines[-1][5:])
+        backend_rows = rows_from_child(
+            __file__, backend, ["--steps", str(args.steps), "--rounds", str(args.rounds)]
+        )
         fastest_plain = min(row["ms_per_step"] for row in backend_rows if row["implementation"] != "keras")
         for row in backend_rows:
             row["vs_fastest_plain"] = round(row["ms_per_step"] / fastest_plain, 2)
@@ -249,24 +233,15 @@ def main():
                 f"{backend:>10} {row['implementation']:>20}: {row['ms_per_step']:8.2f} ms per step "
                 f"({row['vs_fastest_plain']:.2f}x the fastest plain)"
             )
-    metadata = run_metadata()
-    atomic_write_json(
-        args.results,
-        {
-            "results": rows,
-            "machine": metadata["machine"],
-            "command": metadata["command"],
-            "versions": metadata["versions"],
-            "settings": {
-                "images": IMAGES,
-                "filters": list(FILTERS),
-                "kernel_size": KERNEL,
-                "steps": args.steps,
-                "rounds": args.rounds,
-                "statistic": "median round",
-            },
-        },
-    )
+    settings = {
+        "images": IMAGES,
+        "filters": list(FILTERS),
+        "kernel_size": KERNEL,
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "statistic": "median round",
+    }
+    atomic_write_json(args.results, benchmark_results(rows, settings))
     print(f"wrote {args.results}")
 
 

@@ -26,11 +26,9 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import time
 
-from mnist_vit.backends import BACKENDS, installed_backends
+from mnist_vit.backends import BACKENDS, installed_backends, print_rows, rows_from_child
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
 from mnist_vit.errors import UsageError
 
@@ -234,14 +232,14 @@ def child_main(args):
         row.update(measure(model_name, hyperparameters, splits, args.steps, args.rounds))
         row["peak_rss_mb"] = round(peak_rss_mb(), 1)
         rows.append(row)
-    print("ROWS " + json.dumps(rows), flush=True)
+    print_rows(rows)
 
 
 def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import run_metadata
+    from mnist_vit.results import benchmark_results
     from mnist_vit.safe_files import atomic_write_json
 
     check_writable(os.path.dirname(os.path.abspath(args.results)))
@@ -260,14 +258,7 @@ def main():
     rows = []
     for backend in backends:
         print(f"backend {backend}: measuring ({args.rounds} rounds of {args.steps} steps per pipeline)")
-        env = {**os.environ, "KERAS_BACKEND": backend}
-        command = [sys.executable, os.path.abspath(__file__), "--child", *child_args]
-        completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
-        lines = [line for line in completed.stdout.splitlines() if line.startswith("ROWS ")]
-        print("\n".join(line for line in completed.stdout.splitlines() if not line.startswith("ROWS ")))
-        if completed.returncode or not lines:
-            raise UsageError(f"the {backend} measurement failed (exit code {completed.returncode})")
-        for row in json.loads(lines[-1][5:]):
+        for row in rows_from_child(__file__, backend, child_args):
             rows.append(row)
             print(
                 f"{row['backend']:>10} {row['model']:>8}: bucketed {row['sequences_per_second']:.0f} seq/s, "
@@ -276,17 +267,8 @@ def main():
                 f"peak RSS {row['peak_rss_mb']:.0f} MB, step {row['fixed_ms_per_step']:.1f} ms "
                 f"+ {row['ms_per_slot']:.2f} ms per slot"
             )
-    metadata = run_metadata()
-    atomic_write_json(
-        args.results,
-        {
-            "results": rows,
-            "machine": metadata["machine"],
-            "command": metadata["command"],
-            "versions": metadata["versions"],
-            "settings": {"steps": args.steps, "rounds": args.rounds, "statistic": "median round"},
-        },
-    )
+    settings = {"steps": args.steps, "rounds": args.rounds, "statistic": "median round"}
+    atomic_write_json(args.results, benchmark_results(rows, settings))
     print(f"wrote {args.results}")
 
 

@@ -25,6 +25,18 @@ def run_metadata(argv=None):
     }
 
 
+def benchmark_results(rows, settings):
+    """A benchmark's results file: its rows, the machine, command, versions and its settings."""
+    metadata = run_metadata()
+    return {
+        "results": rows,
+        "machine": metadata["machine"],
+        "command": metadata["command"],
+        "versions": metadata["versions"],
+        "settings": settings,
+    }
+
+
 def _mean_or_none(values):
     """Mean of the values that are not None (e.g. a threshold never reached); None if there are none."""
     values = [v for v in values if v is not None]
