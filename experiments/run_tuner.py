@@ -29,13 +29,14 @@ from mnist_vit.command_line import (
     ArgumentParser,
     bounded_int,
     check_writable,
+    fraction,
     non_negative_int,
     positive_int,
     run_main,
 )
 from mnist_vit.data import load_splits
 from mnist_vit.errors import UsageError
-from mnist_vit.results import run_metadata, seconds_to_reach, summarize
+from mnist_vit.results import run_metadata, seconds_to_reach, summarize, with_std
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import get_task, task_names
 
@@ -61,6 +62,11 @@ def parse_args(argv=None):
     parser.add_argument("--preset", default="cpu", choices=PRESETS)
     parser.add_argument("--trials", type=positive_int, help="tuner trials")
     parser.add_argument("--search-epochs", type=positive_int, help="epochs per trial")
+    parser.add_argument(
+        "--search-margin",
+        type=fraction,
+        help="keep the defaults unless a trial's score beats theirs by more than this",
+    )
     parser.add_argument("--epochs", type=positive_int, help="epochs of each final model")
     parser.add_argument(
         "--train-sequences", type=bounded_int(1, MAX_SEQUENCES), help="fresh training sequences per epoch"
@@ -115,8 +121,11 @@ def parse_args(argv=None):
 
 
 def apply_preset(args, task):
-    """Fills the run settings not given on the command line from the task's preset."""
-    for key, value in task.presets[args.preset].items():
+    """Fills the run settings not given on the command line from the task's preset.
+
+    A preset without `search_margin` keeps the best trial (margin 0).
+    """
+    for key, value in {"search_margin": 0.0, **task.presets[args.preset]}.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
 
@@ -135,10 +144,17 @@ def is_worker():
 
 
 def search(task, args, splits):
-    """Runs (or resumes) the search; returns the best `Hyperparameters` and the trials, best first."""
+    """Runs (or resumes) the search.
+
+    Returns:
+        `(hyperparameters, trials, chosen_id)`: the chosen trial's
+        `Hyperparameters` (`mnist_vit.search.chosen_trial`), the trials best
+        first (dicts), the chosen trial's id; `(None, None, None)` in a
+        distributed-tuning worker.
+    """
     import keras
 
-    from mnist_vit.search import SequenceHyperModel, make_tuner
+    from mnist_vit.search import SequenceHyperModel, chosen_trial, default_values, make_tuner
 
     hypermodel = SequenceHyperModel(
         task,
@@ -167,7 +183,7 @@ def search(task, args, splits):
         verbose=2,
     )
     if is_worker():
-        return None, None
+        return None, None, None
     trials = tuner.oracle.get_best_trials(num_trials=args.trials)
     scored = [trial for trial in trials if trial.score is not None]
     if not scored:
@@ -178,12 +194,19 @@ def search(task, args, splits):
     for trial in trials:
         score = "n/a" if trial.score is None else f"{trial.score:.4f}"
         print(f"trial {trial.trial_id}: {task.monitor}={score} {trial.hyperparameters.values}")
-    best = tuner.get_best_hyperparameters(1)[0]
     best_trials = [
         {"trial_id": t.trial_id, "score": t.score, "hyperparameters": t.hyperparameters.values}
         for t in trials
     ]
-    return hypermodel.hyperparameters(best), best_trials
+    chosen = chosen_trial(
+        [t for t in best_trials if t["score"] is not None],
+        default_values(task),
+        task.mode,
+        args.search_margin,
+    )
+    print(f"chosen: trial {chosen['trial_id']} (search margin {args.search_margin})")
+    chosen_hp = next(t.hyperparameters for t in trials if t.trial_id == chosen["trial_id"])
+    return hypermodel.hyperparameters(chosen_hp), best_trials, chosen["trial_id"]
 
 
 def train_and_test(task, model_name, hyperparameters, splits, args, seed):
@@ -221,6 +244,8 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
             task, model, splits["test"], per_length
         )
+    best = max if task.mode == "max" else min
+    metrics[f"best_{task.monitor}"] = float(best(history.history[task.monitor]))
     metrics["train_seconds"] = round(seconds, 1)
     metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))
     atomic_write_json(done, metrics)
@@ -229,25 +254,31 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
 
 
 def compare_with_reference(task, models, reference_path):
-    """Lines that set each model's test headline beside the reference's mean ± std."""
+    """Lines that set each model's key test figures (mean ± std) beside the reference's.
+
+    A figure agrees when the two means are within twice the reference's
+    std over seeds.
+    """
     if not os.path.isfile(reference_path):
         return []
     with open(reference_path) as f:
         reference = json.load(f)
-    key = task.headline
     lines = [f"compared with the reference {reference_path} ({reference['settings']['seeds']} seed(s)):"]
     for name, entry in models.items():
         if name not in reference["models"]:
             continue
-        mine, ref = entry["test"][key], reference["models"][name]["test"]
-        spread = ref.get(f"{key}_std") or 0.0
-        if not spread:
-            verdict = "the reference has one seed: no spread to compare with"
-        elif abs(mine - ref[key]) <= 2 * spread:
-            verdict = "agrees within 2 std"
-        else:
-            verdict = "differs by more than 2 std"
-        lines.append(f"  {name}: {key} {mine:.4f}, reference {ref[key]:.4f} ± {spread:.4f}: {verdict}")
+        for key in dict.fromkeys((task.headline, *task.key_metrics)):
+            mine, ref = entry["test"], reference["models"][name]["test"]
+            if key not in ref:
+                continue
+            spread = ref.get(f"{key}_std") or 0.0
+            if not spread:
+                verdict = "the reference has one seed: no spread to compare with"
+            elif abs(mine[key] - ref[key]) <= 2 * spread:
+                verdict = "agrees within 2 std"
+            else:
+                verdict = "differs by more than 2 std"
+            lines.append(f"  {name} {key}: {with_std(mine, key)}, reference {with_std(ref, key)}: {verdict}")
     return lines
 
 
@@ -280,7 +311,7 @@ def run(task, args, splits):
     print(f"TensorBoard: tensorboard --logdir {args.out}")
     start = time.time()
 
-    hyperparameters, best_trials = search(task, args, splits)
+    hyperparameters, best_trials, chosen_id = search(task, args, splits)
     if hyperparameters is None:
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: search finished")
         return 0
@@ -308,6 +339,7 @@ def run(task, args, splits):
             "tuner": args.tuner,
             "trials": args.trials,
             "search_epochs": args.search_epochs,
+            "search_margin": args.search_margin,
             "epochs": args.epochs,
             "seed": args.seed,
             "seeds": args.seeds,
@@ -315,7 +347,7 @@ def run(task, args, splits):
             "validation_sequences": args.validation_sequences,
             "test_sequences": args.test_sequences,
         },
-        "search": {"objective": task.monitor, "best_trials": best_trials},
+        "search": {"objective": task.monitor, "chosen_trial": chosen_id, "best_trials": best_trials},
         "models": models,
     }
     atomic_write_json(args.results, results)

@@ -7,6 +7,8 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   original project's numbers;
 - README `performance`: `experiments/results/throughput.json`;
 - README `convolution`: `experiments/results/convolution.json`;
+- README `search-study`: `experiments/results/search_study_<task>.json`
+  (`experiments/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
   the finding compares.
 
@@ -29,7 +31,7 @@ FINDINGS = {
         ("Huber loss on the expected sum; prediction = expected sum; no augmentation",
          "results/findings/sum_expected_sum_loss_only.json"),
         ("Huber + likelihood of the sum; prediction = most likely sum; augmentation",
-         "results/sum.json"),
+         "results/findings/sum_likelihood_loss.json"),
     ],
     "anchor-head": [
         ("one free Dense unit on match scores and attention output; augmentation",
@@ -67,13 +69,66 @@ def render_results(classification, runs):
             label = task.models[model].label
             lines.append(f"| {name} | {label} | {ours} | {original} | `{run['command']}` |")
     backends = sorted({run["backend"] for run in [classification, *runs.values()] if run})
-    seeds = ", ".join(f"{name}: {run['settings']['seeds']}" for name, run in runs.items())
     lines += [
         "",
         f"Written by `python experiments/update_readme.py` from `experiments/results/*.json` (backend: "
-        f"{', '.join(backends)}; seeds: {seeds}; ± is the std over seeds where there are several). "
+        f"{', '.join(backends)}; mean ± sample std over the training seeds where there are several). "
         "Test sets: MNIST's test split, never used for tuning or early stopping; sequences of lengths "
-        "1..10 with a fixed seed.",
+        "1..10 with a fixed seed. Each task's command, on "
+        f"{next(iter(runs.values()))['machine'] if runs else 'its machine'}:",
+        "",
+    ]
+    for name, run in runs.items():
+        settings = run["settings"]
+        lines.append(
+            f"- {name}: {settings['seeds']} seed(s), {settings['trials']} trials of "
+            f"{settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
+            f"{run['wall_seconds'] / 60:.0f} minutes in all; "
+            "a run of the same command should give each mean within about two of its stds."
+        )
+    return "\n".join(lines)
+
+
+def render_search_study(study):
+    """What the `cpu` search's short trials say about full training: one row per configuration."""
+    lines = [
+        f"| trial | differs from the defaults in | short trial {study['objective']} "
+        f"| full training: best {study['objective']} | full training: test {study['headline']} |",
+        "|---|---|---|---|---|",
+    ]
+    defaults = study["configs"][0]["hyperparameters"]
+    for row in study["configs"]:
+        changed = {k: v for k, v in row["hyperparameters"].items() if v != defaults[k]}
+        differs = ", ".join(
+            f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in changed.items()
+        )
+        lines.append(
+            f"| {row['trial_id']} | {differs or '(the defaults)'} | {row['search_score']:.4f} "
+            f"| {row['full_validation']:.4f} | {row['full_test']:.4f} |"
+        )
+    correlation, settings, preset = study["rank_correlation"], study["settings"], study["preset_search"]
+
+    def rounded(value):
+        return "n/a" if value is None else f"{value:.2f}"
+
+    scores = ", ".join(f"{score:.4f}" for score in study["defaults_search_scores"])
+    lines += [
+        "",
+        f"Rank correlation (Spearman) of the short trials' scores with full training: "
+        f"{rounded(correlation['search_vs_full_validation'])} (validation), "
+        f"{rounded(correlation['search_vs_full_test'])} (test). The defaults' short trial with "
+        f"{len(study['defaults_search_scores'])} training seeds scored {scores} (std "
+        f"{study['defaults_search_score_std']:.4f}), so a margin of {study['suggested_margin']:.3f} "
+        f"separates a real gain from noise. A search of the preset's {preset['trials']} trials chooses "
+        f"trial {preset['best_trial']['trial_id']} by score alone (test "
+        f"{preset['best_trial']['full_test']:.4f}) and "
+        f"trial {preset['with_margin']['trial_id']} with the margin (test "
+        f"{preset['with_margin']['full_test']:.4f}); the defaults reach {preset['defaults_full_test']:.4f}. "
+        f"Short trials: {settings['search_epochs']} epochs; full training: {settings['epochs']} epochs of "
+        f"{settings['train_sequences']:,} sequences, one seed. Written by "
+        "`python experiments/update_readme.py` "
+        f"from `experiments/results/search_study_{study['task']}.json`, made by `{study['command']}` "
+        f"({study['wall_seconds'] / 60:.0f} minutes).",
     ]
     return "\n".join(lines)
 
@@ -194,6 +249,10 @@ def main():
         readme["performance"] = render_performance(read("results/throughput.json"))
     if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
         readme["convolution"] = render_convolution(read("results/convolution.json"))
+    for name in task_names():
+        study = os.path.join(HERE, "results", f"search_study_{name}.json")
+        if os.path.exists(study):
+            readme["search-study"] = render_search_study(read(f"results/search_study_{name}.json"))
     findings = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     findings.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     try:

@@ -200,7 +200,7 @@ def describe_prediction(value, count):
 
 def describe_results(test):
     return (
-        f"accuracy {with_std(test, 'accuracy')}, AUC {test['auc']:.4f}, "
+        f"accuracy {with_std(test, 'accuracy')}, AUC {with_std(test, 'auc')}, "
         f"balanced {test['balanced_accuracy']:.4f}, BCE {test['loss']:.3f}"
     )
 
@@ -221,6 +221,7 @@ ANCHOR = register_task(
         mode="max",
         test_metrics=anchor_metrics,
         headline="accuracy",
+        key_metrics=("auc",),
         num_blocks=(0, 1),
         augment=False,
         presets={

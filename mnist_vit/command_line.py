@@ -54,6 +54,17 @@ def positive_float(text):
     return value
 
 
+def fraction(text):
+    """argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value}")
+    return value
+
+
 def check_writable(folder):
     """Creates `folder` if needed; raises UsageError naming it when it cannot be written."""
     try:

@@ -37,38 +37,48 @@ def benchmark_results(rows, settings):
     }
 
 
-def _mean_or_none(values):
-    """Mean of the values that are not None (e.g. a threshold never reached); None if there are none."""
+def _mean_and_std(values):
+    """Mean and sample std (0 for one value) of the values that are not None; `(None, None)` if none are."""
     values = [v for v in values if v is not None]
-    return float(np.mean(values)) if values else None
+    if not values:
+        return None, None
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def summarize(per_seed):
-    """Mean over seeds of every metric, and `<key>_std` beside each scalar.
+    """Mean over seeds of every metric, and `<key>_std` beside each.
 
     Args:
         per_seed: list of metric dicts, one per seed, with the same keys;
             a value is a number or a dict of numbers (or None).
 
     Returns:
-        dict: scalars become their mean with `<key>_std` (population std);
-        dicts become the mean of each entry, ignoring None.
+        dict: scalars become their mean with `<key>_std` (the sample
+        standard deviation, n - 1 in the denominator; 0 for one seed);
+        dicts become the mean of each entry and `<key>_std` a dict of their
+        stds, ignoring None (a threshold never reached).
     """
     summary = {}
     for key, value in per_seed[0].items():
         if isinstance(value, dict):
-            summary[key] = {k: _mean_or_none([s[key][k] for s in per_seed]) for k in value}
+            entries = {k: _mean_and_std([s[key][k] for s in per_seed]) for k in value}
+            summary[key] = {k: mean for k, (mean, _) in entries.items()}
+            summary[f"{key}_std"] = {k: std for k, (_, std) in entries.items()}
         else:
-            values = [s[key] for s in per_seed]
-            summary[key] = float(np.mean(values))
-            summary[f"{key}_std"] = float(np.std(values))
+            summary[key], summary[f"{key}_std"] = _mean_and_std([s[key] for s in per_seed])
     return summary
 
 
-def with_std(summary, key, digits=4):
-    """`summary[key]` with its spread over seeds, `"0.9748 ± 0.0021"` (the mean alone for one seed)."""
-    std = summary.get(f"{key}_std")
-    return f"{summary[key]:.{digits}f}" + (f" ± {std:.{digits}f}" if std else "")
+def with_std(summary, key, digits=4, entry=None):
+    """`summary[key]` with its spread over seeds, `"0.9748 ± 0.0021"` (the mean alone for one seed).
+
+    With `entry`, the entry of the dict `summary[key]` (e.g. one length of a
+    per-length metric).
+    """
+    mean, std = summary[key], summary.get(f"{key}_std")
+    if entry is not None:
+        mean, std = mean[entry], (std or {}).get(entry)
+    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std else "")
 
 
 def seconds_to_reach(history, monitor, thresholds):

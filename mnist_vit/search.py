@@ -47,6 +47,38 @@ def search_space(hp, task):
     }
 
 
+def default_values(task):
+    """The search space's defaults for `task` (the first trial of a random or Bayesian search)."""
+    hp = keras_tuner.HyperParameters()
+    return search_space(hp, task)
+
+
+def chosen_trial(trials, defaults, direction, margin):
+    """The trial whose hyperparameters the final models train with.
+
+    The best-scoring trial, unless a trial with the default values scores
+    within `margin` of it: a short trial's score is noisy (its spread over
+    seeds is measured by `experiments/study_search.py`), so a configuration
+    must beat the defaults by more than that noise to replace them.
+
+    Args:
+        trials: list of dicts with "score" and "hyperparameters" (a flat
+            dict), best first.
+        defaults: dict, `default_values(task)`.
+        direction: "max" or "min", the objective's.
+        margin: float >= 0, in the objective's units.
+
+    Returns:
+        The chosen dict of `trials`.
+    """
+    best = trials[0]
+    for trial in trials:
+        if all(trial["hyperparameters"].get(key) == value for key, value in defaults.items()):
+            gain = best["score"] - trial["score"] if direction == "max" else trial["score"] - best["score"]
+            return best if gain > margin else trial
+    return best
+
+
 class SequenceHyperModel(keras_tuner.HyperModel):
     """The attention model of a sequence task, for KerasTuner.
 

@@ -169,9 +169,8 @@ def describe_prediction(value, count):
 
 def describe_results(test):
     text = f"exact {with_std(test, 'exact_accuracy')}, MSE {with_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
-    long = test.get("exact_accuracy_by_long_length")
-    if long:
-        text += f", exact at length 20: {long['20']:.3f}"
+    if test.get("exact_accuracy_by_long_length"):
+        text += f", exact at length 20: {with_std(test, 'exact_accuracy_by_long_length', 3, entry='20')}"
     return text
 
 
@@ -192,11 +191,20 @@ SUM = register_task(
         mode="max",
         test_metrics=sum_metrics,
         headline="exact_accuracy",
+        key_metrics=("mse",),
         long_lengths=True,
         num_blocks=(1, 2),
         augment=True,
         presets={
-            "cpu": dict(trials=3, search_epochs=2, epochs=24, train_sequences=16000, seeds=1, batch_size=64),
+            "cpu": dict(
+                trials=3,
+                search_epochs=2,
+                search_margin=0.0,
+                epochs=16,
+                train_sequences=16000,
+                seeds=3,
+                batch_size=64,
+            ),
             "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,

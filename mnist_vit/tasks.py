@@ -63,13 +63,15 @@ class Task:
             with NumPy; has `headline` and `f"{headline}_by_length"`.
         headline: str. The main test metric; also the Keras metric plotted
             beside the loss in the training-curve figure.
+        key_metrics: tuple of str. Test metrics beside `headline` that a run
+            compares with the reference (`experiments/run_tuner.py`).
         long_lengths: bool. Also report `headline` at lengths 1..50
             (`f"{headline}_by_long_length"`); for models that take any length.
         num_blocks: `(low, high)`. The search's range of self-attention blocks.
         augment: bool. The search's default for training-time augmentation.
         presets: dict of preset name -> run settings (`trials`,
-            `search_epochs`, `epochs`, `train_sequences`, `seeds`,
-            `batch_size`) for `experiments/run_tuner.py`.
+            `search_epochs`, `search_margin`, `epochs`, `train_sequences`,
+            `seeds`, `batch_size`) for `experiments/run_tuner.py`.
         describe_prediction: `(value, count) -> str`: the command line's
             answer for one sequence of `count` images and model output `value`.
         describe_results: `(test) -> str`: the README's summary of a
@@ -93,6 +95,7 @@ class Task:
     presets: dict
     describe_prediction: Callable
     describe_results: Callable
+    key_metrics: tuple = ()
     long_lengths: bool = False
     num_blocks: tuple = (1, 2)
     augment: bool = True

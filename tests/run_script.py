@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-RUN_TUNER = str(ROOT / "experiments" / "run_tuner.py")
+EXPERIMENTS = ROOT / "experiments"
+RUN_TUNER = str(EXPERIMENTS / "run_tuner.py")
 
 # A search small enough for a test on any backend.
 TINY_SEARCH = [
@@ -22,12 +23,17 @@ def script_env(**extra):
     return env
 
 
-def run_tuner(args, timeout=300, **extra_env):
-    """Runs `run_tuner.py args` to completion; returns the CompletedProcess."""
+def run_experiment(script, args, timeout=300, **extra_env):
+    """Runs `experiments/<script> args` to completion; returns the CompletedProcess."""
     return subprocess.run(
-        [sys.executable, RUN_TUNER, *args],
+        [sys.executable, str(EXPERIMENTS / script), *args],
         capture_output=True, text=True, timeout=timeout, env=script_env(**extra_env),
     )  # fmt: skip
+
+
+def run_tuner(args, timeout=300, **extra_env):
+    """Runs `run_tuner.py args` to completion; returns the CompletedProcess."""
+    return run_experiment("run_tuner.py", args, timeout, **extra_env)
 
 
 def start_tuner(args, log_path, **extra_env):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mnist_vit.results import seconds_to_reach, summarize
+from mnist_vit.results import seconds_to_reach, summarize, with_std
 
 
 def test_summary_averages_seeds_and_skips_thresholds_never_reached():
@@ -12,8 +12,18 @@ def test_summary_averages_seeds_and_skips_thresholds_never_reached():
     ]
     summary = summarize(per_seed)
     assert summary["exact_accuracy"] == pytest.approx(0.85)
-    assert summary["exact_accuracy_std"] == pytest.approx(0.05)
+    # The sample std: sqrt(((0.9 - 0.85)^2 + (0.8 - 0.85)^2) / (2 - 1)).
+    assert summary["exact_accuracy_std"] == pytest.approx((2 * 0.05**2) ** 0.5)
+    assert summarize(per_seed[:1])["exact_accuracy_std"] == 0.0
     assert summary["seconds_to_validation"] == {"0.9": 200.0, "0.95": None}
+    assert summary["seconds_to_validation_std"]["0.9"] == pytest.approx((2 * 100.0**2) ** 0.5)
+
+
+def test_with_std_writes_the_spread_of_a_scalar_or_of_one_entry_of_a_dict():
+    summary = summarize([{"mse": 0.3, "by_length": {"20": 0.9}}, {"mse": 0.5, "by_length": {"20": 0.8}}])
+    assert with_std(summary, "mse", 3) == f"0.400 ± {(2 * 0.1**2) ** 0.5:.3f}"
+    assert with_std(summary, "by_length", 2, entry="20") == f"0.85 ± {(2 * 0.05**2) ** 0.5:.2f}"
+    assert with_std(summarize([{"mse": 0.3}]), "mse", 3) == "0.300"
 
 
 def test_seconds_to_reach_reads_the_first_epoch_at_the_threshold():

@@ -116,11 +116,21 @@ def test_distributed_search_with_a_chief_and_two_workers(tmp_path, mnist_path):
 
 def test_the_same_seed_proposes_the_same_trials_in_fresh_processes(tmp_path, mnist_path):
     proposed = []
-    for run in ("first", "second"):
+    for run, margin in (("first", "0"), ("second", "1")):
         out = tmp_path / run
         result = run_tuner(
-            [*TINY_SEARCH, "--trials", "3", "--data", mnist_path, "--out", str(out)]  # the default seed, 0
-        )
+            [
+                *TINY_SEARCH,
+                "--trials",
+                "3",
+                "--search-margin",
+                margin,
+                "--data",
+                mnist_path,
+                "--out",
+                str(out),
+            ]
+        )  # the default seed, 0
         assert result.returncode == 0, result.stderr[-3000:]
         trials = [
             json.loads(p.read_text()) for p in sorted((out / "search_random").glob("trial_*/trial.json"))
@@ -128,3 +138,5 @@ def test_the_same_seed_proposes_the_same_trials_in_fresh_processes(tmp_path, mni
         proposed.append([trial["hyperparameters"]["values"] for trial in trials])
     assert len(proposed[0]) == 3 and proposed[0] == proposed[1]
     assert proposed[0][1] != proposed[0][2]  # the oracle's own trials, not repeated defaults
+    # A margin of 1 (every score is in 0..1) keeps the defaults, the first trial.
+    assert f"chosen: trial {trials[0]['trial_id']} (search margin 1.0)" in result.stdout

@@ -3,7 +3,7 @@ import keras_tuner
 import pytest
 from run_script import load_run_tuner
 
-from mnist_vit.search import ORACLES, make_tuner, search_space
+from mnist_vit.search import ORACLES, chosen_trial, default_values, make_tuner, search_space
 from mnist_vit.tasks import get_task
 
 
@@ -17,13 +17,12 @@ class SearchSpaceOnly(keras_tuner.HyperModel):
 
 @pytest.mark.parametrize("kind", ["random", "bayesian"])
 def test_search_starts_with_the_defaults_then_samples(tmp_path, kind):
-    defaults = keras_tuner.HyperParameters()
-    search_space(defaults, get_task("sum"))
+    defaults = default_values(get_task("sum"))
     tuner = make_tuner(kind, SearchSpaceOnly(), "val_loss", "min", 3, 2, directory=tmp_path, project_name="p")
     first = tuner.oracle.create_trial("first").hyperparameters.values
     second = tuner.oracle.create_trial("second").hyperparameters.values
-    assert first == defaults.values
-    assert second["learning_rate"] != defaults.values["learning_rate"]
+    assert first == defaults
+    assert second["learning_rate"] != defaults["learning_rate"]
 
 
 def test_unknown_tuner_is_named(tmp_path):
@@ -33,3 +32,25 @@ def test_unknown_tuner_is_named(tmp_path):
 
 def test_the_tuner_option_offers_every_oracle():
     assert sorted(load_run_tuner().TUNERS) == sorted(ORACLES)
+
+
+def trial(score, **values):
+    return {"score": score, "hyperparameters": {"learning_rate": 3e-3, "augment": True, **values}}
+
+
+DEFAULTS = {"learning_rate": 3e-3, "augment": True}
+
+
+def test_the_defaults_stay_unless_a_trial_beats_them_by_more_than_the_margin():
+    defaults, close, far = trial(0.90), trial(0.91, augment=False), trial(0.95, learning_rate=1e-3)
+    assert chosen_trial([close, defaults], DEFAULTS, "max", margin=0.02) is defaults
+    assert chosen_trial([far, close, defaults], DEFAULTS, "max", margin=0.02) is far
+    assert chosen_trial([close, defaults], DEFAULTS, "max", margin=0.0) is close
+    # A loss, lower is better.
+    assert chosen_trial([trial(0.30, augment=False), trial(0.31)], DEFAULTS, "min", 0.02)["score"] == 0.31
+    assert chosen_trial([trial(0.20, augment=False), trial(0.31)], DEFAULTS, "min", 0.02)["score"] == 0.20
+
+
+def test_without_a_defaults_trial_the_best_is_chosen():
+    best = trial(0.5, augment=False)
+    assert chosen_trial([best, trial(0.4, learning_rate=1e-3)], DEFAULTS, "max", margin=0.5) is best

@@ -67,6 +67,8 @@ DISTINCT = tasks.Task(
 @pytest.fixture
 def distinct_task(monkeypatch):
     """The `DISTINCT` task, registered for one test."""
+    # Built-in tasks first: one imported during the test would register only in the test's copy.
+    tasks.load_builtin_tasks()
     monkeypatch.setattr(tasks, "_REGISTRY", dict(tasks._REGISTRY))
     return tasks.register_task(DISTINCT)
 
@@ -79,6 +81,9 @@ def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["task"] == "distinct" and results["settings"]["seeds"] == 2
+    # A preset without a search margin keeps the best trial.
+    assert results["settings"]["search_margin"] == 0.0
+    assert results["search"]["chosen_trial"] == results["search"]["best_trials"][0]["trial_id"]
     test = results["models"]["attention"]["test"]
     assert 0.0 <= test["exact_accuracy"] <= 1.0 and "exact_accuracy_std" in test
     assert len(results["models"]["attention"]["per_seed"]) == 2
