@@ -46,7 +46,7 @@ def parse_args(argv=None):
     parser.add_argument("--task", default="sum", choices=task_names())
     parser.add_argument("--configs", type=bounded_int(2, 100), default=6, help="configurations to study")
     parser.add_argument(
-        "--noise-seeds", type=bounded_int(2, 100), default=3, help="seeds of the defaults' short trial"
+        "--noise-seeds", type=bounded_int(2, 100), default=5, help="seeds of the defaults' short trial"
     )
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument("--out", help="folder for the study's runs (default runs/study_<task>)")

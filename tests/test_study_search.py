@@ -14,7 +14,19 @@ def test_the_study_trains_the_searchs_own_trials_and_measures_their_noise(tmp_pa
     study = tmp_path / "study"
     result = run_experiment(
         "study_search.py",
-        [*TINY, "--test-sequences", "50", "--configs", "3", "--data", mnist_path, "--out", str(study)],
+        [
+            *TINY,
+            "--test-sequences",
+            "50",
+            "--configs",
+            "3",
+            "--noise-seeds",
+            "3",
+            "--data",
+            mnist_path,
+            "--out",
+            str(study),
+        ],
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
