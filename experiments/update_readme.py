@@ -19,6 +19,7 @@ import json
 import os
 import sys
 
+from mnist_vit.backends import import_keras
 from mnist_vit.tasks import get_task, task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,11 +81,16 @@ def render_results(classification, runs):
     ]
     for name, run in runs.items():
         settings = run["settings"]
+        seeds = settings["seeds"]
+        expect = (
+            "a run of the same command should give each mean within about two of its stds"
+            if seeds > 1
+            else "one seed, so no spread is given"
+        )
         lines.append(
-            f"- {name}: {settings['seeds']} seed(s), {settings['trials']} trials of "
+            f"- {name}: {seeds} seed{'s' if seeds > 1 else ''}, {settings['trials']} trials of "
             f"{settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
-            f"{run['wall_seconds'] / 60:.0f} minutes in all; "
-            "a run of the same command should give each mean within about two of its stds."
+            f"{run['wall_seconds'] / 60:.0f} minutes in all; {expect}."
         )
     return "\n".join(lines)
 
@@ -236,7 +242,8 @@ def rewrite(path, blocks):
         f.write(text)
 
 
-def main():
+def readme_blocks():
+    """`{block name: text}` of README.md, from the committed results files that exist."""
     runs = {
         name: read(f"results/{name}.json")
         for name in task_names()
@@ -244,24 +251,33 @@ def main():
     }
     classification_path = os.path.join(HERE, "results", "classification.json")
     classification = read("results/classification.json") if os.path.exists(classification_path) else None
-    readme = {"results": render_results(classification, runs)}
+    blocks = {"results": render_results(classification, runs)}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
-        readme["performance"] = render_performance(read("results/throughput.json"))
+        blocks["performance"] = render_performance(read("results/throughput.json"))
     if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
-        readme["convolution"] = render_convolution(read("results/convolution.json"))
+        blocks["convolution"] = render_convolution(read("results/convolution.json"))
     for name in task_names():
-        study = os.path.join(HERE, "results", f"search_study_{name}.json")
-        if os.path.exists(study):
-            readme["search-study"] = render_search_study(read(f"results/search_study_{name}.json"))
-    findings = {name: render_finding(rows) for name, rows in FINDINGS.items()}
-    findings.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
+        if os.path.exists(os.path.join(HERE, "results", f"search_study_{name}.json")):
+            blocks["search-study"] = render_search_study(read(f"results/search_study_{name}.json"))
+    return blocks
+
+
+def findings_blocks():
+    """`{block name: text}` of experiments/findings.md."""
+    blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
+    blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
+    return blocks
+
+
+def main():
+    import_keras()  # the tasks' summaries import Keras; this keeps its start-up lines quiet
     try:
-        rewrite(os.path.join(ROOT, "README.md"), readme)
-        rewrite(os.path.join(HERE, "findings.md"), findings)
+        rewrite(os.path.join(ROOT, "README.md"), readme_blocks())
+        rewrite(os.path.join(HERE, "findings.md"), findings_blocks())
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"updated README.md and experiments/findings.md from {', '.join(runs) or 'no task results'}")
+    print("updated README.md and experiments/findings.md from experiments/results/")
     return 0
 
 
