@@ -36,7 +36,7 @@ from mnist_vit.command_line import (
 )
 from mnist_vit.data import load_splits
 from mnist_vit.errors import UsageError
-from mnist_vit.results import run_metadata, seconds_to_reach, summarize, with_std
+from mnist_vit.results import best_epoch_value, run_metadata, seconds_to_reach, summarize, with_std
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import get_task, task_names
 
@@ -244,8 +244,7 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
             task, model, splits["test"], per_length
         )
-    best = max if task.mode == "max" else min
-    metrics[f"best_{task.monitor}"] = float(best(history.history[task.monitor]))
+    metrics[f"best_{task.monitor}"] = best_epoch_value(history.history, task.monitor, task.mode)
     metrics["train_seconds"] = round(seconds, 1)
     metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))
     atomic_write_json(done, metrics)

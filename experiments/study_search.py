@@ -34,7 +34,7 @@ from mnist_vit.command_line import ArgumentParser, bounded_int, check_writable, 
 from mnist_vit.data import load_splits
 from mnist_vit.errors import UsageError
 from mnist_vit.metrics import rank_correlation
-from mnist_vit.results import run_metadata
+from mnist_vit.results import best_epoch_value, run_metadata
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import get_task, task_names
 
@@ -101,8 +101,8 @@ def noise_score(task, settings, splits, seed, folder):
     print(f"defaults, short trial with seed {seed}", flush=True)
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)
-    history = hypermodel.fit(hp, model, epochs=settings.search_epochs, verbose=2).history[task.monitor]
-    score = float(max(history) if task.mode == "max" else min(history))  # KerasTuner's best epoch
+    history = hypermodel.fit(hp, model, epochs=settings.search_epochs, verbose=2).history
+    score = best_epoch_value(history, task.monitor, task.mode)  # as KerasTuner scores a trial
     atomic_write_json(path, {"seed": seed, "score": score})
     return score
 

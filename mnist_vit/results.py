@@ -81,6 +81,11 @@ def with_std(summary, key, digits=4, entry=None):
     return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std else "")
 
 
+def best_epoch_value(history, monitor, mode):
+    """The best value of `monitor` over the epochs of `History.history` ("max" or "min" is better)."""
+    return float(max(history[monitor]) if mode == "max" else min(history[monitor]))
+
+
 def seconds_to_reach(history, monitor, thresholds):
     """Seconds of training until `monitor` first reached each threshold.
 

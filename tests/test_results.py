@@ -2,7 +2,7 @@
 
 import pytest
 
-from mnist_vit.results import seconds_to_reach, summarize, with_std
+from mnist_vit.results import best_epoch_value, seconds_to_reach, summarize, with_std
 
 
 def test_summary_averages_seeds_and_skips_thresholds_never_reached():
@@ -33,3 +33,9 @@ def test_seconds_to_reach_reads_the_first_epoch_at_the_threshold():
         "0.95": 40.0,
         "0.99": None,
     }
+
+
+def test_the_best_epoch_is_the_largest_or_smallest_value():
+    history = {"val_auc": [0.5, 0.92, 0.91], "val_loss": [0.7, 0.3, 0.4]}
+    assert best_epoch_value(history, "val_auc", "max") == 0.92
+    assert best_epoch_value(history, "val_loss", "min") == 0.3
