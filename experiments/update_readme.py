@@ -133,8 +133,7 @@ def render_search_study(study):
         f"Short trials: {settings['search_epochs']} epochs; full training: {settings['epochs']} epochs of "
         f"{settings['train_sequences']:,} sequences, one seed. Written by "
         "`python experiments/update_readme.py` "
-        f"from `experiments/results/search_study_{study['task']}.json`, made by `{study['command']}` "
-        f"({study['wall_seconds'] / 60:.0f} minutes).",
+        f"from `experiments/results/search_study_{study['task']}.json`, made by `{study['command']}`.",
     ]
     return "\n".join(lines)
 
