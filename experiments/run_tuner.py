@@ -130,11 +130,16 @@ def apply_preset(args, task):
             setattr(args, key, value)
 
 
-def check_outputs(args):
-    """Raises UsageError, before any work, for an output path that cannot be written."""
-    if os.path.isdir(args.results):
-        raise UsageError(f"results file {args.results} is a folder")
-    for folder in (args.out, os.path.dirname(os.path.abspath(args.results)), args.figures):
+def check_outputs(results, folders):
+    """Raises UsageError, before any work, for an output path that cannot be written.
+
+    Args:
+        results: str. The results file's path; its folder must be writable.
+        folders: iterable of str. The other folders the run writes into.
+    """
+    if os.path.isdir(results):
+        raise UsageError(f"results file {results} is a folder")
+    for folder in (*folders, os.path.dirname(os.path.abspath(results))):
         check_writable(folder)
 
 
@@ -283,7 +288,7 @@ def compare_with_reference(task, models, reference_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_outputs(args)
+    check_outputs(args.results, (args.out, args.figures))
     splits = load_splits(args.data)
     import_keras()
     from mnist_vit.data_parallel import data_parallel

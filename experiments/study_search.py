@@ -24,15 +24,13 @@ import copy
 import json
 import math
 import os
-import time
 
 import numpy as np
 import run_tuner
 
 from mnist_vit.backends import import_keras
-from mnist_vit.command_line import ArgumentParser, bounded_int, check_writable, run_main
+from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.data import load_splits
-from mnist_vit.errors import UsageError
 from mnist_vit.metrics import rank_correlation
 from mnist_vit.results import best_epoch_value, run_metadata
 from mnist_vit.safe_files import atomic_write_json
@@ -119,7 +117,6 @@ def study(task, args, splits):
 
     settings = run_settings(args)
     run_tuner.apply_preset(settings, task)
-    start = time.time()
     _, trials, _ = run_tuner.search(task, settings, splits)
     trials = sorted(trials, key=lambda trial: int(trial["trial_id"]))  # in the order proposed
     defaults = default_values(task)
@@ -167,7 +164,6 @@ def study(task, args, splits):
     return {
         "task": task.name,
         **run_metadata(),
-        "wall_seconds": round(time.time() - start, 1),
         "settings": {
             "preset": settings.preset,
             "tuner": settings.tuner,
@@ -202,10 +198,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    if os.path.isdir(args.results):
-        raise UsageError(f"results file {args.results} is a folder")
-    for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
-        check_writable(folder)
+    run_tuner.check_outputs(args.results, (args.out,))
     splits = load_splits(args.data)
     import_keras()
     task = get_task(args.task)
