@@ -39,7 +39,7 @@ FINDINGS = {
          "results/findings/anchor_free_head.json"),
         ("non-negative match weights starting at 1 / heads; augmentation",
          "results/findings/anchor_nonnegative_head_augmented.json"),
-        ("non-negative match weights; no augmentation", "results/anchor.json"),
+        ("non-negative match weights; no augmentation", "results/findings/anchor_nonnegative_head.json"),
     ],
 }  # fmt: skip
 THROUGHPUT_FINDING = {

@@ -72,13 +72,16 @@ def summarize(per_seed):
 def with_std(summary, key, digits=4, entry=None):
     """`summary[key]` with its spread over seeds, `"0.9748 ± 0.0021"` (the mean alone for one seed).
 
-    With `entry`, the entry of the dict `summary[key]` (e.g. one length of a
-    per-length metric).
+    A spread too small for `digits` decimals is written with one significant
+    digit (`"0.9988 ± 3e-05"`), never as a spread of zero. With `entry`, the
+    entry of the dict `summary[key]` (e.g. one length of a per-length metric).
     """
     mean, std = summary[key], summary.get(f"{key}_std")
     if entry is not None:
         mean, std = mean[entry], (std or {}).get(entry)
-    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std else "")
+    if not std:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± " + (f"{std:.{digits}f}" if round(std, digits) else f"{std:.0e}")
 
 
 def best_epoch_value(history, monitor, mode):

@@ -24,6 +24,7 @@ def test_with_std_writes_the_spread_of_a_scalar_or_of_one_entry_of_a_dict():
     assert with_std(summary, "mse", 3) == f"0.400 ± {(2 * 0.1**2) ** 0.5:.3f}"
     assert with_std(summary, "by_length", 2, entry="20") == f"0.85 ± {(2 * 0.05**2) ** 0.5:.2f}"
     assert with_std(summarize([{"mse": 0.3}]), "mse", 3) == "0.300"
+    assert with_std(summarize([{"auc": 0.99880}, {"auc": 0.99886}]), "auc") == "0.9988 ± 4e-05"
 
 
 def test_seconds_to_reach_reads_the_first_epoch_at_the_threshold():
