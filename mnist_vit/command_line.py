@@ -8,6 +8,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 
 from mnist_vit.errors import MnistVitError, UsageError
 
@@ -66,13 +67,16 @@ def fraction(text):
 
 
 def check_writable(folder):
-    """Creates `folder` if needed; raises UsageError naming it when it cannot be written."""
+    """Creates `folder` if needed; raises UsageError naming it when it cannot be written.
+
+    The probe file has a name of its own (`tempfile`), so processes that
+    check one shared folder at once (distributed tuning) never remove each
+    other's probe.
+    """
     try:
         os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write-test")
-        with open(probe, "w"):
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
             pass
-        os.remove(probe)
     except OSError as error:
         raise UsageError(f"output folder {folder} is not writable ({error.strerror})") from None
 
