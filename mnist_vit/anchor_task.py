@@ -225,7 +225,7 @@ ANCHOR = register_task(
         num_blocks=(0, 1),
         augment=False,
         presets={
-            "cpu": dict(trials=3, search_epochs=5, epochs=20, train_sequences=16000, seeds=3, batch_size=64),
+            "cpu": dict(trials=3, search_epochs=5, epochs=26, train_sequences=16000, seeds=3, batch_size=64),
             "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,
