@@ -10,7 +10,8 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
 - README `search-study`: `experiments/results/search_study_<task>.json`
   (`experiments/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
-  the finding compares.
+  the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
+  (`experiments/benchmark_encoder_layout.py`).
 
     python experiments/update_readme.py
 """
@@ -42,6 +43,7 @@ FINDINGS = {
         ("non-negative match weights; no augmentation", "results/findings/anchor_nonnegative_head.json"),
     ],
 }  # fmt: skip
+ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/benchmark_encoder_layout.py
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
         ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
@@ -219,6 +221,24 @@ def render_throughput_finding(rows):
     return "\n".join(lines)
 
 
+def render_encoder_layout(layout):
+    """The findings' table of the encoder's block orders, timed per backend in one run."""
+    lines = ["| backend | block order | ms per training step | vs Conv-BN-ReLU-MaxPool |"]
+    lines.append("|---|---|---|---|")
+    for row in layout["results"]:
+        lines.append(
+            f"| {row['backend']} | {row['layout']} | {row['ms_per_step']:.1f} | {row['vs_norm_first']:.2f}x |"
+        )
+    settings = layout["settings"]
+    lines += [
+        "",
+        f"The digit classifier's `train_on_batch` on {settings['images']} images, `{settings['encoder']}`; "
+        f"median of {settings['rounds']} rounds of {settings['steps']} steps. "
+        f"`experiments/{ENCODER_LAYOUT}` (`{layout['command']}`, {layout['machine']}).",
+    ]
+    return "\n".join(lines)
+
+
 def replace_block(text, name, block):
     """`text` with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `block`."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -265,6 +285,7 @@ def findings_blocks():
     """`{block name: text}` of experiments/findings.md."""
     blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
+    blocks["encoder-layout"] = render_encoder_layout(read(ENCODER_LAYOUT))
     return blocks
 
 
