@@ -96,6 +96,9 @@ def main(mnist_path):
                 "parallel_losses": parallel_losses,
                 "max_prediction_difference": float(np.max(np.abs(single - parallel))),
                 "prediction_scale": float(np.max(np.abs(single))),
+                "predictions_differing": int(
+                    np.sum(np.abs(single - parallel) > 1e-3 * max(1.0, float(np.max(np.abs(single)))))
+                ),
             }
         )
     )

@@ -39,7 +39,11 @@ def test_data_parallel_on_two_devices_trains_like_one_device(mnist_path):
     assert result["parallel_losses"][-1] < result["parallel_losses"][0]
     for single, parallel in zip(result["single_losses"], result["parallel_losses"], strict=True):
         assert parallel == pytest.approx(single, rel=LOSS_TOLERANCE[backend])
-    assert result["max_prediction_difference"] <= 1e-3 * max(1.0, result["prediction_scale"])
+    # The prediction is the most likely sum, an integer, of a model trained for 10 steps whose sum
+    # distributions are still nearly flat: where two sums are within float noise of each other the argmax
+    # may flip between the runs. The losses above compare the training step by step; here a few of the 64
+    # fixed sequences may differ, not more.
+    assert result["predictions_differing"] <= 4
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="jax and tensorflow train data-parallel")
