@@ -22,34 +22,28 @@ round, after a warm-up that compiles. Writes
     python experiments/benchmark_convolution.py
 """
 
-import argparse
 import os
-import statistics
-import time
 
-from mnist_vit.backends import BACKENDS, installed_backends, print_rows, rows_from_child
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.benchmarks import (
+    IMAGES,
+    add_ratio,
+    benchmark_parser,
+    measure_backends,
+    print_rows,
+    time_steps,
+    write_benchmark,
+)
+from mnist_vit.command_line import run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IMAGES = 352  # 64 sequences of 5.5 images on average
 FILTERS = (16, 32)  # the encoder's defaults (`mnist_vit.encoder.EncoderConfig`)
 KERNEL = 5
 LEARNING_RATE = 1e-3
-WARMUP_STEPS = 3
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=positive_int, default=20, help="steps per timed round")
-    parser.add_argument("--rounds", type=positive_int, default=5, help="timed rounds per implementation")
-    parser.add_argument(
-        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
-    )
-    parser.add_argument(
-        "--results", default=os.path.join(HERE, "results", "convolution.json"), help="results file to write"
-    )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    results = os.path.join(HERE, "results", "convolution.json")
+    return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 
 def inputs():
@@ -64,19 +58,6 @@ def inputs():
         kernels.append((rng.normal(size=(KERNEL, KERNEL, channels, filters)) * scale).astype("float32"))
         channels = filters
     return images, kernels
-
-
-def time_steps(step, steps, rounds):
-    """Median over `rounds` of the mean milliseconds of `step()` over `steps` calls, after a warm-up."""
-    for _ in range(WARMUP_STEPS):
-        step()
-    means = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        means.append(1000 * (time.perf_counter() - start) / steps)
-    return round(statistics.median(means), 2)
 
 
 def keras_step():
@@ -215,34 +196,16 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import benchmark_results
-    from mnist_vit.safe_files import atomic_write_json
-
-    check_writable(os.path.dirname(os.path.abspath(args.results)))
     rows = []
-    for backend in args.backends or installed_backends():
-        print(f"backend {backend}: {args.rounds} rounds of {args.steps} steps per implementation")
-        backend_rows = rows_from_child(
-            __file__, backend, ["--steps", str(args.steps), "--rounds", str(args.rounds)]
-        )
+    for backend, backend_rows in measure_backends(__file__, args):
         fastest_plain = min(row["ms_per_step"] for row in backend_rows if row["implementation"] != "keras")
-        for row in backend_rows:
-            row["vs_fastest_plain"] = round(row["ms_per_step"] / fastest_plain, 2)
+        for row in add_ratio(backend_rows, "vs_fastest_plain", fastest_plain):
             rows.append(row)
             print(
                 f"{backend:>10} {row['implementation']:>20}: {row['ms_per_step']:8.2f} ms per step "
                 f"({row['vs_fastest_plain']:.2f}x the fastest plain)"
             )
-    settings = {
-        "images": IMAGES,
-        "filters": list(FILTERS),
-        "kernel_size": KERNEL,
-        "steps": args.steps,
-        "rounds": args.rounds,
-        "statistic": "median round",
-    }
-    atomic_write_json(args.results, benchmark_results(rows, settings))
-    print(f"wrote {args.results}")
+    write_benchmark(args, rows, {"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL})
 
 
 if __name__ == "__main__":

@@ -17,13 +17,18 @@ step time in a round, after a warm-up. Writes
     python experiments/benchmark_encoder_layout.py
 """
 
-import argparse
 import os
 
-from benchmark_convolution import IMAGES, time_steps
-
-from mnist_vit.backends import BACKENDS, installed_backends, print_rows, rows_from_child
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.benchmarks import (
+    IMAGES,
+    add_ratio,
+    benchmark_parser,
+    measure_backends,
+    print_rows,
+    time_steps,
+    write_benchmark,
+)
+from mnist_vit.command_line import run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POOL_FIRST = "Conv-MaxPool-BN-ReLU"
@@ -31,19 +36,8 @@ NORM_FIRST = "Conv-BN-ReLU-MaxPool"
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=positive_int, default=20, help="steps per timed round")
-    parser.add_argument("--rounds", type=positive_int, default=5, help="timed rounds per layout")
-    parser.add_argument(
-        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
-    )
-    parser.add_argument(
-        "--results",
-        default=os.path.join(HERE, "results", "findings", "encoder_layout.json"),
-        help="results file to write",
-    )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    results = os.path.join(HERE, "results", "findings", "encoder_layout.json")
+    return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 
 def norm_first_encoder(config):
@@ -103,36 +97,16 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import benchmark_results
-    from mnist_vit.safe_files import atomic_write_json
-
-    check_writable(os.path.dirname(os.path.abspath(args.results)))
     rows = []
-    for backend in args.backends or installed_backends():
-        print(f"backend {backend}: {args.rounds} rounds of {args.steps} steps per layout")
-        backend_rows = {
-            row["layout"]: row
-            for row in rows_from_child(
-                __file__, backend, ["--steps", str(args.steps), "--rounds", str(args.rounds)]
-            )
-        }
-        norm_first = backend_rows[NORM_FIRST]["ms_per_step"]
-        for layout, row in backend_rows.items():
-            row["vs_norm_first"] = round(row["ms_per_step"] / norm_first, 2)
+    for backend, backend_rows in measure_backends(__file__, args):
+        norm_first = next(row["ms_per_step"] for row in backend_rows if row["layout"] == NORM_FIRST)
+        for row in add_ratio(backend_rows, "vs_norm_first", norm_first):
             rows.append(row)
             print(
-                f"{backend:>10} {layout:>22}: {row['ms_per_step']:8.2f} ms per step "
+                f"{backend:>10} {row['layout']:>22}: {row['ms_per_step']:8.2f} ms per step "
                 f"({row['vs_norm_first']:.2f}x {NORM_FIRST})"
             )
-    settings = {
-        "images": IMAGES,
-        "encoder": "EncoderConfig(augment=False)",
-        "steps": args.steps,
-        "rounds": args.rounds,
-        "statistic": "median round",
-    }
-    atomic_write_json(args.results, benchmark_results(rows, settings))
-    print(f"wrote {args.results}")
+    write_benchmark(args, rows, {"images": IMAGES, "encoder": "EncoderConfig(augment=False)"})
 
 
 if __name__ == "__main__":

@@ -22,14 +22,13 @@ them. The per-slot part is all that removing padding can save.
     python experiments/benchmark_throughput.py --data ../shared/data/mnist.npz
 """
 
-import argparse
 import json
 import os
 import resource
 import time
 
-from mnist_vit.backends import BACKENDS, installed_backends, print_rows, rows_from_child
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.benchmarks import benchmark_parser, measure_backends, print_rows, write_benchmark
+from mnist_vit.command_line import run_main
 from mnist_vit.errors import UsageError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,22 +49,14 @@ ORIGINAL = {
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    results = os.path.join(HERE, "results", "throughput.json")
+    parser = benchmark_parser(__doc__.splitlines()[0], results, steps=100, rounds=3)
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--steps", type=positive_int, default=100, help="training steps per timed round")
-    parser.add_argument("--rounds", type=positive_int, default=3, help="alternating rounds of (a) and (b)")
-    parser.add_argument(
-        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
-    )
     parser.add_argument(
         "--tuned-results",
         default=os.path.join(HERE, "results", "sum.json"),
         help="sum results file whose Transformer hyperparameters are the tuned model",
     )
-    parser.add_argument(
-        "--results", default=os.path.join(HERE, "results", "throughput.json"), help="results file to write"
-    )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -239,26 +230,11 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    from mnist_vit.results import benchmark_results
-    from mnist_vit.safe_files import atomic_write_json
-
-    check_writable(os.path.dirname(os.path.abspath(args.results)))
     tuned_hyperparameters(args.tuned_results)
-    backends = args.backends or installed_backends()
-    child_args = [
-        "--steps",
-        str(args.steps),
-        "--rounds",
-        str(args.rounds),
-        "--tuned-results",
-        args.tuned_results,
-    ]
-    if args.data:
-        child_args += ["--data", args.data]
+    child_args = ["--tuned-results", args.tuned_results] + (["--data", args.data] if args.data else [])
     rows = []
-    for backend in backends:
-        print(f"backend {backend}: measuring ({args.rounds} rounds of {args.steps} steps per pipeline)")
-        for row in rows_from_child(__file__, backend, child_args):
+    for _, backend_rows in measure_backends(__file__, args, child_args):
+        for row in backend_rows:
             rows.append(row)
             print(
                 f"{row['backend']:>10} {row['model']:>8}: bucketed {row['sequences_per_second']:.0f} seq/s, "
@@ -267,9 +243,7 @@ def main():
                 f"peak RSS {row['peak_rss_mb']:.0f} MB, step {row['fixed_ms_per_step']:.1f} ms "
                 f"+ {row['ms_per_slot']:.2f} ms per slot"
             )
-    settings = {"steps": args.steps, "rounds": args.rounds, "statistic": "median round"}
-    atomic_write_json(args.results, benchmark_results(rows, settings))
-    print(f"wrote {args.results}")
+    write_benchmark(args, rows, {})
 
 
 if __name__ == "__main__":

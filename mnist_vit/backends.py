@@ -2,9 +2,7 @@
 
 import contextlib
 import importlib.util
-import json
 import os
-import subprocess
 import sys
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -13,41 +11,6 @@ BACKENDS = ("tensorflow", "jax", "torch")
 def installed_backends():
     """The entries of `BACKENDS` whose package can be imported here, in that order."""
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
-
-
-ROWS_PREFIX = "ROWS "
-
-
-def print_rows(rows):
-    """A benchmark child's result: the line `ROWS <json list>` that `rows_from_child` reads."""
-    print(ROWS_PREFIX + json.dumps(rows), flush=True)
-
-
-def rows_from_child(script, backend, args):
-    """Runs `python script --child *args` under `KERAS_BACKEND=backend`; returns the rows it prints.
-
-    Keras picks its backend at import, so a benchmark measures each backend
-    in a process of its own. The child prints its progress, then one line
-    `ROWS <json list>` (`print_rows`); the other lines are passed on to this process's
-    standard output.
-
-    Raises:
-        BackendError: the child failed or printed no rows.
-    """
-    from mnist_vit.errors import BackendError
-
-    command = [sys.executable, os.path.abspath(script), "--child", *args]
-    done = subprocess.run(
-        command, env={**os.environ, "KERAS_BACKEND": backend}, stdout=subprocess.PIPE, text=True
-    )
-    lines = done.stdout.splitlines()
-    rows = [line for line in lines if line.startswith(ROWS_PREFIX)]
-    for line in lines:
-        if not line.startswith(ROWS_PREFIX):
-            print(line)
-    if done.returncode or not rows:
-        raise BackendError(f"the {backend} measurement failed (exit code {done.returncode})")
-    return json.loads(rows[-1][len(ROWS_PREFIX) :])
 
 
 def check_backend():

@@ -1,6 +1,7 @@
 """Running the command line and the experiment scripts as a user would."""
 
 import importlib.util
+import json
 import os
 import pathlib
 import subprocess
@@ -29,6 +30,17 @@ def run_experiment(script, args, timeout=300, **extra_env):
         [sys.executable, str(EXPERIMENTS / script), *args],
         capture_output=True, text=True, timeout=timeout, env=script_env(**extra_env),
     )  # fmt: skip
+
+
+def run_benchmark(script, results, backend):
+    """Runs `experiments/<script>` on one backend, 1 round of 1 step, into `results`; returns its parsed file.
+
+    Fails the test, showing the script's stderr, if it exits non-zero.
+    """
+    args = ["--backends", backend, "--steps", "1", "--rounds", "1", "--results", str(results)]
+    done = run_experiment(script, args, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(pathlib.Path(results).read_text())
 
 
 def run_tuner(args, timeout=300, **extra_env):

@@ -1,45 +1,73 @@
-"""The encoder step's benchmarks, per backend: Keras beside the plain framework, and the block orders."""
+"""The benchmarks: their shared machinery, the encoder step beside the plain framework, the block orders."""
 
-import json
-import subprocess
 import sys
 
 import keras
 import pytest
-from run_script import ROOT, script_env
+from run_script import ROOT, run_benchmark
+
+from mnist_vit.benchmarks import add_ratio, measure_backends, rows_from_child, time_steps
+from mnist_vit.errors import BackendError, UsageError
 
 PLAIN = {"tensorflow": {"plain NHWC"}, "jax": {"plain NHWC"}, "torch": {"plain NCHW", "plain channels-last"}}
+
+
+def test_time_steps_warms_up_then_times_every_round():
+    calls = []
+    assert time_steps(lambda: calls.append(1), steps=4, rounds=3) >= 0
+    assert len(calls) == 3 + 4 * 3
+
+
+def test_add_ratio_divides_each_rows_step_by_the_baseline():
+    rows = add_ratio([{"ms_per_step": 30.0}, {"ms_per_step": 20.0}], "vs_b", 20.0)
+    assert [row["vs_b"] for row in rows] == [1.5, 1.0]
+
+
+def test_a_child_that_fails_or_prints_no_rows_is_an_error_naming_the_backend(tmp_path):
+    for body in ("import sys; sys.exit(3)", "print('no rows')"):
+        script = tmp_path / "child.py"
+        script.write_text(body)
+        with pytest.raises(BackendError, match="the jax measurement failed"):
+            rows_from_child(str(script), "jax", [])
+
+
+def test_a_childs_rows_come_back_and_its_other_lines_pass_through(tmp_path, capsys):
+    script = tmp_path / "child.py"
+    script.write_text("import mnist_vit.benchmarks as b\nprint('progress')\nb.print_rows([{'a': 1}])")
+    assert rows_from_child(str(script), "tensorflow", []) == [{"a": 1}]
+    assert capsys.readouterr().out == "progress\n"
+
+
+def test_an_unwritable_results_folder_is_reported_before_any_backend_runs(tmp_path):
+    (tmp_path / "a_file").write_text("")
+
+    class Args:
+        results = str(tmp_path / "a_file" / "results.json")
+        backends, steps, rounds = ["tensorflow"], 1, 1
+
+    with pytest.raises(UsageError, match="a_file is not writable"):
+        next(measure_backends(str(tmp_path / "never_run.py"), Args()))
 
 
 @pytest.mark.slow
 def test_the_convolution_benchmark_times_keras_beside_the_plain_framework(tmp_path):
     backend = keras.backend.backend()
-    results = tmp_path / "convolution.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "benchmark_convolution.py"), "--backends", backend,
-         "--steps", "1", "--rounds", "1", "--results", str(results)],
-        capture_output=True, text=True, timeout=600, env=script_env(),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    written = json.loads(results.read_text())
+    written = run_benchmark("benchmark_convolution.py", tmp_path / "convolution.json", backend)
     rows = {row["implementation"]: row for row in written["results"]}
     assert set(rows) == {"keras"} | PLAIN[backend]
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
     assert min(rows[name]["vs_fastest_plain"] for name in PLAIN[backend]) == 1.0
-    assert written["settings"]["images"] == 352
+    assert written["settings"] == {
+        "images": 352, "filters": [16, 32], "kernel_size": 5,
+        "steps": 1, "rounds": 1, "statistic": "median round",
+    }  # fmt: skip
 
 
 @pytest.mark.slow
 def test_the_encoder_layout_benchmark_times_both_block_orders(tmp_path):
     backend = keras.backend.backend()
-    results = tmp_path / "encoder_layout.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "benchmark_encoder_layout.py"), "--backends", backend,
-         "--steps", "1", "--rounds", "1", "--results", str(results)],
-        capture_output=True, text=True, timeout=600, env=script_env(),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    rows = {row["layout"]: row for row in json.loads(results.read_text())["results"]}
+    written = run_benchmark("benchmark_encoder_layout.py", tmp_path / "encoder_layout.json", backend)
+    rows = {row["layout"]: row for row in written["results"]}
     assert set(rows) == {"Conv-MaxPool-BN-ReLU", "Conv-BN-ReLU-MaxPool"}
     assert rows["Conv-BN-ReLU-MaxPool"]["vs_norm_first"] == 1.0
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())

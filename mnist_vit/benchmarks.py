@@ -1,0 +1,129 @@
+"""Per-backend benchmarks: one script measures every backend, each in a child process of its own.
+
+Keras picks its backend at import, so a benchmark script (`experiments/benchmark_*.py`)
+runs itself once per backend with `--child` under `KERAS_BACKEND=<backend>`
+(`measure_backends`); the child measures and prints its rows (`print_rows`),
+and the parent gathers every backend's rows into one results file
+(`write_benchmark`).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from mnist_vit.backends import BACKENDS, installed_backends
+from mnist_vit.command_line import ArgumentParser, check_writable, positive_int
+from mnist_vit.errors import BackendError
+
+ROWS_PREFIX = "ROWS "
+WARMUP_STEPS = 3
+IMAGES = 352  # an encoder batch of the sum task: 64 sequences of 5.5 images on average
+
+
+def benchmark_parser(description, results, steps, rounds):
+    """The options every benchmark script takes: `--steps`, `--rounds`, `--backends`, `--results`.
+
+    Args:
+        description: str. The script's one-line description.
+        results: str. Default path of the results file.
+        steps: int. Default steps per timed round.
+        rounds: int. Default timed rounds.
+
+    Returns:
+        An `ArgumentParser` (the script may add its own options), with the
+        hidden `--child` flag `measure_backends` sets.
+    """
+    parser = ArgumentParser(description=description)
+    parser.add_argument("--steps", type=positive_int, default=steps, help="steps per timed round")
+    parser.add_argument("--rounds", type=positive_int, default=rounds, help="timed rounds")
+    parser.add_argument(
+        "--backends", nargs="+", choices=BACKENDS, help="backends to measure (default: every installed one)"
+    )
+    parser.add_argument("--results", default=results, help="results file to write")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def time_steps(step, steps, rounds):
+    """Median over `rounds` of the mean milliseconds of `step()` over `steps` calls, after a warm-up."""
+    for _ in range(WARMUP_STEPS):
+        step()
+    means = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        means.append(1000 * (time.perf_counter() - start) / steps)
+    return round(statistics.median(means), 2)
+
+
+def add_ratio(rows, name, baseline_ms):
+    """Sets `row[name]` to `row["ms_per_step"] / baseline_ms` (2 decimals) in every row; returns `rows`."""
+    for row in rows:
+        row[name] = round(row["ms_per_step"] / baseline_ms, 2)
+    return rows
+
+
+def print_rows(rows):
+    """A child's result: the line `ROWS <json list>` that `rows_from_child` reads."""
+    print(ROWS_PREFIX + json.dumps(rows), flush=True)
+
+
+def rows_from_child(script, backend, args):
+    """Runs `python script --child *args` under `KERAS_BACKEND=backend`; returns the rows it prints.
+
+    The child prints its progress, then one line `ROWS <json list>`
+    (`print_rows`); the other lines are passed on to this process's
+    standard output.
+
+    Raises:
+        BackendError: the child failed or printed no rows.
+    """
+    command = [sys.executable, os.path.abspath(script), "--child", *args]
+    done = subprocess.run(
+        command, env={**os.environ, "KERAS_BACKEND": backend}, stdout=subprocess.PIPE, text=True
+    )
+    lines = done.stdout.splitlines()
+    rows = [line for line in lines if line.startswith(ROWS_PREFIX)]
+    for line in lines:
+        if not line.startswith(ROWS_PREFIX):
+            print(line)
+    if done.returncode or not rows:
+        raise BackendError(f"the {backend} measurement failed (exit code {done.returncode})")
+    return json.loads(rows[-1][len(ROWS_PREFIX) :])
+
+
+def measure_backends(script, args, child_args=()):
+    """Yields `(backend, rows)` for each backend of `args.backends` (default: every installed one).
+
+    Checks first that `args.results`'s folder can be written, so a long
+    measurement never ends on an unwritable path. Each backend's rows come
+    from `script`'s child (`rows_from_child`), run with `args.steps`,
+    `args.rounds` and `child_args`.
+    """
+    check_writable(os.path.dirname(os.path.abspath(args.results)))
+    for backend in args.backends or installed_backends():
+        print(f"backend {backend}: {args.rounds} rounds of {args.steps} steps")
+        yield (
+            backend,
+            rows_from_child(
+                script, backend, ["--steps", str(args.steps), "--rounds", str(args.rounds), *child_args]
+            ),
+        )
+
+
+def write_benchmark(args, rows, settings):
+    """Writes the rows of every backend to `args.results` (`mnist_vit.results.benchmark_results`).
+
+    `settings` is the script's own; the steps, rounds and statistic are added.
+    """
+    from mnist_vit.results import benchmark_results
+    from mnist_vit.safe_files import atomic_write_json
+
+    settings = {**settings, "steps": args.steps, "rounds": args.rounds, "statistic": "median round"}
+    atomic_write_json(args.results, benchmark_results(rows, settings))
+    print(f"wrote {args.results}")
