@@ -11,7 +11,8 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   (`experiments/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
   the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
-  (`experiments/benchmark_encoder_layout.py`).
+  (`experiments/benchmark_encoder_layout.py`); `checkpoint`: `CHECKPOINT`
+  (`experiments/study_checkpoint.py`).
 
     python experiments/update_readme.py
 """
@@ -44,6 +45,7 @@ FINDINGS = {
     ],
 }  # fmt: skip
 ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/benchmark_encoder_layout.py
+CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
         ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
@@ -76,7 +78,7 @@ def render_results(classification, runs):
         "",
         f"Written by `python experiments/update_readme.py` from `experiments/results/*.json` (backend: "
         f"{', '.join(backends)}; mean ± sample std over the training seeds where there are several). "
-        "Test sets: MNIST's test split, never used for tuning or early stopping; sequences of lengths "
+        "Test sets: MNIST's test split, never used for tuning or model selection; sequences of lengths "
         "1..10 with a fixed seed. Each task's command, on "
         f"{next(iter(runs.values()))['machine'] if runs else 'its machine'}:",
         "",
@@ -239,6 +241,49 @@ def render_encoder_layout(layout):
     return "\n".join(lines)
 
 
+def render_checkpoint(study):
+    """The findings' table: best validation epoch against end of schedule, per seed and as a mean."""
+    headline, objective, settings = study["headline"], study["objective"], study["settings"]
+    name = headline.replace("_", " ")
+    lines = [
+        f"| seed | best {objective} epoch | its {objective} / last epoch's "
+        f"| test {name}: best epoch | test {name}: end of schedule |",
+        "|---|---|---|---|---|",
+    ]
+    for row in study["per_seed"]:
+        lines.append(
+            f"| {row['seed']} | {row['best_epoch']} of {settings['epochs']} "
+            f"| {row['best_validation']:.4f} / {row['last_validation']:.4f} "
+            f"| {row['test_best_epoch']:.4f} | {row['test_end_of_schedule']:.4f} |"
+        )
+
+    def figures(test):
+        found = {name: (test[headline], test[f"{headline}_std"])}
+        if "mse" in test:
+            found["MSE"] = (test["mse"], test["mse_std"])
+        long = test.get(f"{headline}_by_long_length", {})
+        if "20" in long:
+            found[f"{name} at length 20"] = (long["20"], test[f"{headline}_by_long_length_std"]["20"])
+        return found
+
+    best, end = figures(study["best_epoch"]), figures(study["end_of_schedule"])
+    compared = "; ".join(
+        f"{label} {best[label][0]:.4f} ± {best[label][1]:.4f} (best epoch) against "
+        f"{end[label][0]:.4f} ± {end[label][1]:.4f} (end of schedule)"
+        for label in best
+    )
+    lines += [
+        "",
+        f"Mean ± std over the seeds, on the test sequences: {compared}.",
+        "",
+        f"The {settings['model']} with the default hyperparameters, {settings['epochs']} epochs of "
+        f"{settings['train_sequences']:,} sequences, {settings['validation_sequences']:,} validation "
+        f"sequences, {settings['test_sequences']:,} test sequences. "
+        f"`experiments/{CHECKPOINT}` (`{study['command']}`, {study['machine']}).",
+    ]
+    return "\n".join(lines)
+
+
 def replace_block(text, name, block):
     """`text` with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `block`."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -286,6 +331,7 @@ def findings_blocks():
     blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     blocks["encoder-layout"] = render_encoder_layout(read(ENCODER_LAYOUT))
+    blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
     return blocks
 
 

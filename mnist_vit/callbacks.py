@@ -69,7 +69,7 @@ class ElapsedTime(keras.callbacks.Callback):
             logs["elapsed_seconds"] = time.perf_counter() - self.start
 
 
-def make_callbacks(run_dir, monitor, mode, patience=None):
+def make_callbacks(run_dir, monitor, mode):
     """Callbacks for one training run, all writing under `run_dir`.
 
     - `BackupAndRestore` (`run_dir/backup`): a run killed mid-epoch and
@@ -80,8 +80,6 @@ def make_callbacks(run_dir, monitor, mode, patience=None):
     - A CSV log (`run_dir/history.csv`, appended to on a resume).
     - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
     - TensorBoard logs (`run_dir/logs`).
-    - Early stopping on `monitor` when `patience` is set (its patience count
-      restarts on a resume).
 
     Returns:
         `(callbacks, best_model_path)`.
@@ -97,10 +95,4 @@ def make_callbacks(run_dir, monitor, mode, patience=None):
         BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
     ]
-    if patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, mode=mode, patience=patience, restore_best_weights=False
-            )
-        )
     return callbacks, best_path

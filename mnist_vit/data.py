@@ -177,7 +177,7 @@ def load_splits(path=None, validation_size=VALIDATION_SIZE):
 
     The validation split is the last `validation_size` images of MNIST's
     training split, the train split the rest, and the test split MNIST's test
-    split. Nothing is ever tuned or early-stopped on the test split.
+    split. Nothing is ever tuned or chosen on the test split.
 
     Returns:
         A dict `{"train": Split, "validation": Split, "test": Split}`.

@@ -1,14 +1,18 @@
 """Building, training and testing one model of a sequence task with `model.fit`."""
 
+import os
+
 import keras
 
 from mnist_vit.callbacks import make_callbacks
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
 from mnist_vit.encoder import build_encoder
+from mnist_vit.safe_files import save_model_atomically
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
 
 LONG_LENGTHS = range(1, 51)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
+FINAL_MODEL = "final.keras"  # a training run's model at the end of its schedule, in its run folder
 LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH_SEED + n
 
 
@@ -74,17 +78,18 @@ def train_sequence_model(
     validation_sequences,
     seed=0,
     lengths=(1, MAX_LEN),
-    patience=10,
     verbose="auto",
 ):
-    """Trains one model with `model.fit` and returns `(best_model, history)`.
+    """Trains one model with `model.fit` for every epoch; returns `(best_model, history)`.
 
     Training sequences are drawn afresh every epoch from the train split;
     validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
     validation split; both have lengths uniform on `lengths` (inclusive).
-    The best epoch by `task.monitor` is kept in `run_dir/best.keras`; training
-    stops early after `patience` epochs without improvement; logs go to
-    `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
+    The model returned is the epoch with the best `task.monitor`, kept in
+    `run_dir/best.keras`; the model at the end of the learning-rate
+    schedule is saved beside it (`FINAL_MODEL`), and
+    `experiments/study_checkpoint.py` tests the two against each other.
+    Logs go to `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
 
     Args:
         task: `Task`.
@@ -108,10 +113,11 @@ def train_sequence_model(
     )
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
-    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, patience=patience)
+    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
     history = model.fit(
         train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose
     )
+    save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
     return keras.saving.load_model(best_path), history
 
 

@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -103,7 +105,7 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
 def test_short_fit_beats_constant_predictor(tmp_path):
     task = get_task("sum")
     splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
-    model, _ = train_sequence_model(
+    model, history = train_sequence_model(
         task,
         "transformer",
         TINY,
@@ -123,7 +125,15 @@ def test_short_fit_beats_constant_predictor(tmp_path):
     _, counts = np.unique(targets, return_counts=True)
     constant_accuracy = counts.max() / len(targets)
     assert metrics["exact_accuracy"] > constant_accuracy + 0.2
-    assert (tmp_path / "run" / "best.keras").exists()
+    # Every epoch runs; the best epoch is returned, and the model at the end is saved beside it.
+    assert len(history.history["loss"]) == 8
+    best_epoch = json.loads((tmp_path / "run" / "best.keras.best.json").read_text())["epoch"]
+    final = keras.saving.load_model(tmp_path / "run" / "final.keras")
+    same = [
+        np.array_equal(keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(returned))
+        for saved, returned in zip(final.weights, model.weights, strict=True)
+    ]
+    assert all(same) == (best_epoch == 8)
     assert (tmp_path / "run" / "history.csv").exists()
 
 

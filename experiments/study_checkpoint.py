@@ -1,0 +1,159 @@
+"""Which model to test: the best validation epoch or the end of the schedule? A study over seeds.
+
+Trains the task's searched model with the default hyperparameters and the
+`cpu` preset's final settings (`--epochs` and the sequence counts override
+them), once per seed (`--seeds`, from `--seed`), as `run_tuner.py` trains
+its final models. Each run keeps two models: the one at the end of the
+learning-rate schedule (`final.keras`) and the epoch with the best
+validation score (`best.keras`). This script tests both on the same test
+sequences, so its figures do not depend on which of the two `run_tuner.py`
+tests. Reports, per seed and as mean ± std, the epoch chosen by validation,
+its validation score beside the last epoch's, and the test figures of both
+models.
+
+The results file goes into the study's folder (`--out`, default
+`runs/checkpoint_<task>`); `--publish` writes
+`experiments/results/findings/checkpoint_<task>.json` instead. Running the
+same command again resumes.
+
+    python experiments/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
+"""
+
+import csv
+import json
+import os
+
+import run_tuner
+
+from mnist_vit.backends import import_keras
+from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.data import load_splits
+from mnist_vit.results import run_metadata, summarize
+from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.tasks import get_task, task_names
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="sum", choices=task_names())
+    parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds")
+    parser.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0, help="the first seed")
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument("--out", help="folder for the study's runs (default runs/checkpoint_<task>)")
+    parser.add_argument(
+        "--publish", action="store_true", help="write experiments/results/findings/checkpoint_<task>.json"
+    )
+    parser.add_argument("--results", help="results file (default <out>/results.json)")
+    # Settings that shrink the study for tests; the preset's values otherwise.
+    for option in ("--epochs", "--train-sequences", "--validation-sequences", "--test-sequences"):
+        parser.add_argument(option, type=bounded_int(1, run_tuner.MAX_SEQUENCES), help="overrides the preset")
+    args = parser.parse_args(argv)
+    args.out = args.out or os.path.join("runs", f"checkpoint_{args.task}")
+    published = os.path.join(run_tuner.HERE, "results", "findings", f"checkpoint_{args.task}.json")
+    args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
+    return args
+
+
+def run_settings(args, task):
+    """`run_tuner.py`'s settings for the study's runs: its `cpu` preset, unless overridden."""
+    options = ["--task", args.task, "--out", args.out, "--seed", str(args.seed)]
+    for name in ("epochs", "train_sequences", "validation_sequences", "test_sequences"):
+        if getattr(args, name) is not None:
+            options += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    settings = run_tuner.parse_args(options)
+    run_tuner.apply_preset(settings, task)
+    return settings
+
+
+def tested(task, model_name, splits, settings, run_dir, model_file, cache):
+    """Test metrics of the saved model `run_dir/train/model_file`, cached in `run_dir/cache`."""
+    import keras
+
+    from mnist_vit.training import LONG_LENGTHS, evaluate_sequence_model, long_length_accuracy
+
+    done = os.path.join(run_dir, cache)
+    if os.path.exists(done):
+        with open(done) as f:
+            return json.load(f)
+    model = keras.saving.load_model(os.path.join(run_dir, "train", model_file))
+    metrics = evaluate_sequence_model(task, model, splits["test"], settings.test_sequences)
+    if task.long_lengths and task.models[model_name].any_length:
+        per_length = max(1, settings.test_sequences // len(LONG_LENGTHS))
+        metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
+            task, model, splits["test"], per_length
+        )
+    atomic_write_json(done, metrics)
+    return metrics
+
+
+def study(task, args, splits):
+    """Trains every seed and tests both of its models; returns the results dict."""
+    from mnist_vit.hyperparameters import Hyperparameters
+    from mnist_vit.search import default_values
+    from mnist_vit.training import FINAL_MODEL
+
+    settings = run_settings(args, task)
+    model_name = task.searched_model
+    hyperparameters = Hyperparameters.from_dict({**default_values(task), "batch_size": settings.batch_size})
+    best, final, rows = [], [], []
+    for seed in range(args.seed, args.seed + args.seeds):
+        trained = run_tuner.train_and_test(task, model_name, hyperparameters, splits, settings, seed)
+        run_dir = os.path.join(settings.out, "final", model_name, f"seed_{seed}")
+        best.append(tested(task, model_name, splits, settings, run_dir, "best.keras", "best_test.json"))
+        final.append(tested(task, model_name, splits, settings, run_dir, FINAL_MODEL, "final_test.json"))
+        with open(os.path.join(run_dir, "train", "best.keras.best.json")) as f:
+            epoch = json.load(f)["epoch"]
+        with open(os.path.join(run_dir, "train", "history.csv")) as f:
+            last_validation = float(list(csv.DictReader(f))[-1][task.monitor])
+        row = {
+            "seed": seed,
+            "best_epoch": epoch,
+            "best_validation": trained[f"best_{task.monitor}"],
+            "last_validation": last_validation,
+            "test_best_epoch": best[-1][task.headline],
+            "test_end_of_schedule": final[-1][task.headline],
+        }
+        rows.append(row)
+        print(
+            f"seed {seed}: best validation epoch {epoch} of {settings.epochs} "
+            f"({row['best_validation']:.4f}, last {last_validation:.4f}); test {task.headline}: "
+            f"best epoch {row['test_best_epoch']:.4f}, end of schedule {row['test_end_of_schedule']:.4f}",
+            flush=True,
+        )
+    return {
+        "task": task.name,
+        **run_metadata(),
+        "settings": {
+            "model": model_name,
+            "hyperparameters": "defaults",
+            "epochs": settings.epochs,
+            "train_sequences": settings.train_sequences,
+            "validation_sequences": settings.validation_sequences,
+            "test_sequences": settings.test_sequences,
+            "seeds": list(range(args.seed, args.seed + args.seeds)),
+        },
+        "objective": task.monitor,
+        "headline": task.headline,
+        "per_seed": rows,
+        "best_epoch": summarize(best),
+        "end_of_schedule": summarize(final),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_tuner.check_outputs(args.results, (args.out,))
+    splits = load_splits(args.data)
+    import_keras()
+    task = get_task(args.task)
+    results = study(task, args, splits)
+    atomic_write_json(args.results, results)
+    for name in ("best_epoch", "end_of_schedule"):
+        test = results[name]
+        print(f"{name}: test {task.headline} {test[task.headline]:.4f} ± {test[task.headline + '_std']:.4f}")
+    print(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main, interrupted=run_tuner.RESUME_HINT)

@@ -1,0 +1,44 @@
+"""experiments/study_checkpoint.py: the best validation epoch beside the end of the schedule, per seed."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from run_script import run_experiment
+
+from mnist_vit.model_files import load_task_model
+
+pytestmark = pytest.mark.slow  # subprocesses
+
+EPOCHS = 3
+TINY = [
+    "--epochs", str(EPOCHS), "--train-sequences", "64", "--validation-sequences", "64",
+    "--test-sequences", "50", "--seeds", "2",
+]  # fmt: skip
+
+
+def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
+    study = tmp_path / "study"
+    result = run_experiment("study_checkpoint.py", [*TINY, "--data", mnist_path, "--out", str(study)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((study / "results.json").read_text())
+    assert [row["seed"] for row in results["per_seed"]] == [0, 1]
+    for row in results["per_seed"]:
+        run = study / "final" / "transformer" / f"seed_{row['seed']}"
+        with open(run / "train" / "history.csv") as f:
+            validation = [float(epoch["val_exact_accuracy"]) for epoch in csv.DictReader(f)]
+        assert len(validation) == EPOCHS  # the whole schedule ran
+        assert row["best_validation"] == pytest.approx(max(validation))
+        assert row["last_validation"] == pytest.approx(validation[-1])
+        assert validation[row["best_epoch"] - 1] == pytest.approx(max(validation))
+        tested = {name: json.loads((run / f"{name}_test.json").read_text()) for name in ("best", "final")}
+        assert row["test_best_epoch"] == tested["best"]["exact_accuracy"]
+        assert row["test_end_of_schedule"] == tested["final"]["exact_accuracy"]
+        # run_tuner.py tests the best epoch: the study's test of the same file agrees.
+        assert tested["best"]["mse"] == pytest.approx(json.loads((run / "test.json").read_text())["mse"])
+        model, task = load_task_model(str(run / "train" / "final.keras"))
+        assert task.name == "sum" and model.count_params() > 0
+    per_seed = [row["test_end_of_schedule"] for row in results["per_seed"]]
+    assert results["end_of_schedule"]["exact_accuracy"] == pytest.approx(np.mean(per_seed))
+    assert results["end_of_schedule"]["exact_accuracy_std"] == pytest.approx(np.std(per_seed, ddof=1))
