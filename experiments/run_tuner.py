@@ -214,14 +214,23 @@ def search(task, args, splits):
     return hypermodel.hyperparameters(chosen_hp), best_trials, chosen["trial_id"]
 
 
+def run_study(args, study):
+    """The `main` of a study script: checks its outputs, runs `study(task, args, splits)`, writes the results.
+
+    `args` has `task`, `data`, `out` and `results`; returns the results dict.
+    """
+    check_outputs(args.results, (args.out,))
+    splits = load_splits(args.data)
+    import_keras()
+    task = get_task(args.task)
+    results = study(task, args, splits)
+    atomic_write_json(args.results, results)
+    return results
+
+
 def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     """Trains one final model (or reuses a finished run) and returns its test metrics."""
-    from mnist_vit.training import (
-        LONG_LENGTHS,
-        evaluate_sequence_model,
-        long_length_accuracy,
-        train_sequence_model,
-    )
+    from mnist_vit.training import test_metrics, train_sequence_model
 
     run_dir = os.path.join(args.out, "final", model_name, f"seed_{seed}")
     done = os.path.join(run_dir, "test.json")
@@ -243,12 +252,7 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
         seed=seed,
     )
     seconds = time.time() - start
-    metrics = evaluate_sequence_model(task, model, splits["test"], args.test_sequences)
-    if task.long_lengths and task.models[model_name].any_length:
-        per_length = max(1, args.test_sequences // len(LONG_LENGTHS))
-        metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
-            task, model, splits["test"], per_length
-        )
+    metrics = test_metrics(task, model_name, model, splits["test"], args.test_sequences)
     metrics[f"best_{task.monitor}"] = best_epoch_value(history.history, task.monitor, task.mode)
     metrics["train_seconds"] = round(seconds, 1)
     metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))

@@ -25,12 +25,10 @@ import os
 
 import run_tuner
 
-from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
-from mnist_vit.data import load_splits
 from mnist_vit.results import run_metadata, summarize
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.tasks import get_task, task_names
+from mnist_vit.tasks import task_names
 
 
 def parse_args(argv=None):
@@ -69,19 +67,14 @@ def tested(task, model_name, splits, settings, run_dir, model_file, cache):
     """Test metrics of the saved model `run_dir/train/model_file`, cached in `run_dir/cache`."""
     import keras
 
-    from mnist_vit.training import LONG_LENGTHS, evaluate_sequence_model, long_length_accuracy
+    from mnist_vit.training import test_metrics
 
     done = os.path.join(run_dir, cache)
     if os.path.exists(done):
         with open(done) as f:
             return json.load(f)
     model = keras.saving.load_model(os.path.join(run_dir, "train", model_file))
-    metrics = evaluate_sequence_model(task, model, splits["test"], settings.test_sequences)
-    if task.long_lengths and task.models[model_name].any_length:
-        per_length = max(1, settings.test_sequences // len(LONG_LENGTHS))
-        metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(
-            task, model, splits["test"], per_length
-        )
+    metrics = test_metrics(task, model_name, model, splits["test"], settings.test_sequences)
     atomic_write_json(done, metrics)
     return metrics
 
@@ -142,15 +135,11 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    run_tuner.check_outputs(args.results, (args.out,))
-    splits = load_splits(args.data)
-    import_keras()
-    task = get_task(args.task)
-    results = study(task, args, splits)
-    atomic_write_json(args.results, results)
+    results = run_tuner.run_study(args, study)
+    headline = results["headline"]
     for name in ("best_epoch", "end_of_schedule"):
         test = results[name]
-        print(f"{name}: test {task.headline} {test[task.headline]:.4f} ± {test[task.headline + '_std']:.4f}")
+        print(f"{name}: test {headline} {test[headline]:.4f} ± {test[headline + '_std']:.4f}")
     print(f"wrote {args.results}")
     return 0
 

@@ -28,13 +28,11 @@ import os
 import numpy as np
 import run_tuner
 
-from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
-from mnist_vit.data import load_splits
 from mnist_vit.metrics import rank_correlation
 from mnist_vit.results import best_epoch_value, run_metadata
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.tasks import get_task, task_names
+from mnist_vit.tasks import task_names
 
 MARGIN_STEP = 0.005  # the suggested margin is rounded up to a multiple of this
 
@@ -198,12 +196,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    run_tuner.check_outputs(args.results, (args.out,))
-    splits = load_splits(args.data)
-    import_keras()
-    task = get_task(args.task)
-    results = study(task, args, splits)
-    atomic_write_json(args.results, results)
+    results = run_tuner.run_study(args, study)
     correlation = results["rank_correlation"]
     print(
         f"rank correlation of short-trial scores with full validation "

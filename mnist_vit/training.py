@@ -142,6 +142,22 @@ def evaluate_sequence_model(
     return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())
 
 
+def test_metrics(task, model_name, model, split, num_sequences):
+    """A trained model's test metrics, as the results files report them.
+
+    `evaluate_sequence_model` on `num_sequences` fixed sequences of `split`;
+    for a model that takes any length, of a task with `long_lengths`, also
+    `task.headline` at each of `LONG_LENGTHS` (`long_length_accuracy`, the
+    same number of sequences spread over the lengths), under
+    `f"{task.headline}_by_long_length"`.
+    """
+    metrics = evaluate_sequence_model(task, model, split, num_sequences)
+    if task.long_lengths and task.models[model_name].any_length:
+        per_length = max(1, num_sequences // len(LONG_LENGTHS))
+        metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(task, model, split, per_length)
+    return metrics
+
+
 def long_length_accuracy(task, model, split, per_length):
     """`task.headline` at each length of `LONG_LENGTHS`, on `per_length` fixed test sequences each.
 
