@@ -79,6 +79,27 @@ def tested(task, model_name, splits, settings, run_dir, model_file, cache):
     return metrics
 
 
+def trained_run(task, model_name, hyperparameters, splits, settings, seed):
+    """Trains one seed's run, unless it finished earlier (its final model exists); returns its folder."""
+    from mnist_vit.training import FINAL_MODEL, train_sequence_model
+
+    run_dir = os.path.join(settings.out, "final", model_name, f"seed_{seed}")
+    if not os.path.exists(os.path.join(run_dir, "train", FINAL_MODEL)):
+        print(f"training {model_name}, seed {seed}, {settings.epochs} epochs", flush=True)
+        train_sequence_model(
+            task,
+            model_name,
+            hyperparameters,
+            splits,
+            os.path.join(run_dir, "train"),
+            settings.epochs,
+            settings.train_sequences,
+            settings.validation_sequences,
+            seed=seed,
+        )
+    return run_dir
+
+
 def study(task, args, splits):
     """Trains every seed and tests both of its models; returns the results dict."""
     from mnist_vit.hyperparameters import Hyperparameters
@@ -90,26 +111,25 @@ def study(task, args, splits):
     hyperparameters = Hyperparameters.from_dict({**default_values(task), "batch_size": settings.batch_size})
     best, final, rows = [], [], []
     for seed in range(args.seed, args.seed + args.seeds):
-        trained = run_tuner.train_and_test(task, model_name, hyperparameters, splits, settings, seed)
-        run_dir = os.path.join(settings.out, "final", model_name, f"seed_{seed}")
+        run_dir = trained_run(task, model_name, hyperparameters, splits, settings, seed)
         best.append(tested(task, model_name, splits, settings, run_dir, "best.keras", "best_test.json"))
         final.append(tested(task, model_name, splits, settings, run_dir, FINAL_MODEL, "final_test.json"))
         with open(os.path.join(run_dir, "train", "best.keras.best.json")) as f:
             epoch = json.load(f)["epoch"]
         with open(os.path.join(run_dir, "train", "history.csv")) as f:
-            last_validation = float(list(csv.DictReader(f))[-1][task.monitor])
+            validation = [float(epoch[task.monitor]) for epoch in csv.DictReader(f)]
         row = {
             "seed": seed,
             "best_epoch": epoch,
-            "best_validation": trained[f"best_{task.monitor}"],
-            "last_validation": last_validation,
+            "best_validation": max(validation) if task.mode == "max" else min(validation),
+            "last_validation": validation[-1],
             "test_best_epoch": best[-1][task.headline],
             "test_end_of_schedule": final[-1][task.headline],
         }
         rows.append(row)
         print(
             f"seed {seed}: best validation epoch {epoch} of {settings.epochs} "
-            f"({row['best_validation']:.4f}, last {last_validation:.4f}); test {task.headline}: "
+            f"({row['best_validation']:.4f}, last {row['last_validation']:.4f}); test {task.headline}: "
             f"best epoch {row['test_best_epoch']:.4f}, end of schedule {row['test_end_of_schedule']:.4f}",
             flush=True,
         )

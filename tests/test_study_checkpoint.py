@@ -20,7 +20,8 @@ TINY = [
 
 def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     study = tmp_path / "study"
-    result = run_experiment("study_checkpoint.py", [*TINY, "--data", mnist_path, "--out", str(study)])
+    args = [*TINY, "--data", mnist_path, "--out", str(study)]
+    result = run_experiment("study_checkpoint.py", args, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((study / "results.json").read_text())
     assert [row["seed"] for row in results["per_seed"]] == [0, 1]
@@ -35,8 +36,6 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
         tested = {name: json.loads((run / f"{name}_test.json").read_text()) for name in ("best", "final")}
         assert row["test_best_epoch"] == tested["best"]["exact_accuracy"]
         assert row["test_end_of_schedule"] == tested["final"]["exact_accuracy"]
-        # run_tuner.py tests the best epoch: the study's test of the same file agrees.
-        assert tested["best"]["mse"] == pytest.approx(json.loads((run / "test.json").read_text())["mse"])
         model, task = load_task_model(str(run / "train" / "final.keras"))
         assert task.name == "sum" and model.count_params() > 0
     per_seed = [row["test_end_of_schedule"] for row in results["per_seed"]]
