@@ -228,29 +228,39 @@ def run_study(args, study):
     return results
 
 
-def train_and_test(task, model_name, hyperparameters, splits, args, seed):
-    """Trains one final model (or reuses a finished run) and returns its test metrics."""
-    from mnist_vit.training import test_metrics, train_sequence_model
+def train_seed(task, model_name, hyperparameters, splits, settings, seed):
+    """Trains one seed's final run; returns `(model, history)`.
 
-    run_dir = os.path.join(args.out, "final", model_name, f"seed_{seed}")
-    done = os.path.join(run_dir, "test.json")
-    if os.path.exists(done):
-        print(f"{model_name} seed {seed}: finished earlier, reusing {done}")
-        with open(done) as f:
-            return json.load(f)
-    print(f"training {model_name}, seed {seed}, {args.epochs} epochs")
-    start = time.time()
-    model, history = train_sequence_model(
+    The run's folder is `final_run_dir(settings.out, model_name, seed)`;
+    `settings` has `out`, `epochs`, `train_sequences` and `validation_sequences`.
+    """
+    from mnist_vit.training import final_run_dir, train_sequence_model
+
+    print(f"training {model_name}, seed {seed}, {settings.epochs} epochs", flush=True)
+    return train_sequence_model(
         task,
         model_name,
         hyperparameters,
         splits,
-        os.path.join(run_dir, "train"),
-        args.epochs,
-        args.train_sequences,
-        args.validation_sequences,
+        os.path.join(final_run_dir(settings.out, model_name, seed), "train"),
+        settings.epochs,
+        settings.train_sequences,
+        settings.validation_sequences,
         seed=seed,
     )
+
+
+def train_and_test(task, model_name, hyperparameters, splits, args, seed):
+    """Trains one final model (or reuses a finished run) and returns its test metrics."""
+    from mnist_vit.training import final_run_dir, test_metrics
+
+    done = os.path.join(final_run_dir(args.out, model_name, seed), "test.json")
+    if os.path.exists(done):
+        print(f"{model_name} seed {seed}: finished earlier, reusing {done}")
+        with open(done) as f:
+            return json.load(f)
+    start = time.time()
+    model, history = train_seed(task, model_name, hyperparameters, splits, args, seed)
     seconds = time.time() - start
     metrics = test_metrics(task, model_name, model, splits["test"], args.test_sequences)
     metrics[f"best_{task.monitor}"] = best_epoch_value(history.history, task.monitor, task.mode)

@@ -6,10 +6,9 @@ them), once per seed (`--seeds`, from `--seed`), as `run_tuner.py` trains
 its final models. Each run keeps two models: the one at the end of the
 learning-rate schedule (`final.keras`) and the epoch with the best
 validation score (`best.keras`). This script tests both on the same test
-sequences, so its figures do not depend on which of the two `run_tuner.py`
-tests. Reports, per seed and as mean ± std, the epoch chosen by validation,
-its validation score beside the last epoch's, and the test figures of both
-models.
+sequences (`run_tuner.py` tests the end of the schedule). Reports, per seed
+and as mean ± std, the epoch chosen by validation, its validation score
+beside the last epoch's, and the test figures of both models.
 
 The results file goes into the study's folder (`--out`, default
 `runs/checkpoint_<task>`); `--publish` writes
@@ -26,7 +25,7 @@ import os
 import run_tuner
 
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
-from mnist_vit.results import run_metadata, summarize
+from mnist_vit.results import best_epoch_value, run_metadata, summarize
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import task_names
 
@@ -81,22 +80,11 @@ def tested(task, model_name, splits, settings, run_dir, model_file, cache):
 
 def trained_run(task, model_name, hyperparameters, splits, settings, seed):
     """Trains one seed's run, unless it finished earlier (its final model exists); returns its folder."""
-    from mnist_vit.training import FINAL_MODEL, train_sequence_model
+    from mnist_vit.training import FINAL_MODEL, final_run_dir
 
-    run_dir = os.path.join(settings.out, "final", model_name, f"seed_{seed}")
+    run_dir = final_run_dir(settings.out, model_name, seed)
     if not os.path.exists(os.path.join(run_dir, "train", FINAL_MODEL)):
-        print(f"training {model_name}, seed {seed}, {settings.epochs} epochs", flush=True)
-        train_sequence_model(
-            task,
-            model_name,
-            hyperparameters,
-            splits,
-            os.path.join(run_dir, "train"),
-            settings.epochs,
-            settings.train_sequences,
-            settings.validation_sequences,
-            seed=seed,
-        )
+        run_tuner.train_seed(task, model_name, hyperparameters, splits, settings, seed)
     return run_dir
 
 
@@ -121,7 +109,7 @@ def study(task, args, splits):
         row = {
             "seed": seed,
             "best_epoch": epoch,
-            "best_validation": max(validation) if task.mode == "max" else min(validation),
+            "best_validation": best_epoch_value({task.monitor: validation}, task.monitor, task.mode),
             "last_validation": validation[-1],
             "test_best_epoch": best[-1][task.headline],
             "test_end_of_schedule": final[-1][task.headline],

@@ -1,8 +1,8 @@
 """`python -m mnist_vit` (or `mnist-vit`): predict with a trained model, or evaluate it.
 
-    mnist-vit predict --model runs/sum/final/transformer/seed_0/best.keras 3.png 4.png 9.png
-    mnist-vit predict --model runs/anchor/final/transformer/seed_0/best.keras --anchor 7.png 1.png 7.png
-    mnist-vit evaluate --model runs/sum/final/transformer/seed_0/best.keras --task sum --data mnist.npz
+    mnist-vit predict --model runs/sum/final/transformer/seed_0/train/final.keras 3.png 4.png 9.png
+    mnist-vit predict --anchor 7.png --model runs/anchor/final/transformer/seed_0/train/final.keras 7.png
+    mnist-vit evaluate --model runs/sum/final/transformer/seed_0/train/final.keras --task sum --data mnist.npz
 
 Every problem a user can cause (a missing or unreadable image or model, a
 model of the wrong task, a bad option) is reported as one line on stderr with

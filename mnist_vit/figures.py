@@ -120,11 +120,13 @@ def write_task_figures(task, results, run_root, folder, test_split):
     """
     import keras
 
+    from mnist_vit.training import FINAL_MODEL, final_run_dir
+
     os.makedirs(folder, exist_ok=True)
     models = results["models"]
     labels = {name: task.models[name].label for name in models}
     histories = {
-        name: read_history(os.path.join(run_root, "final", name, "seed_0", "train", "history.csv"))
+        name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train", "history.csv"))
         for name in models
     }
     metric = task.headline
@@ -142,6 +144,6 @@ def write_task_figures(task, results, run_root, folder, test_split):
     title = f"{task.name} task: {ylabel} by length (test)"
     written.append(plot_by_length(curves, labels, ylabel, title, folder, f"{task.name}_by_length.png"))
     if task.example_figure is not None:
-        path = os.path.join(run_root, "final", task.searched_model, "seed_0", "train", "best.keras")
+        path = os.path.join(final_run_dir(run_root, task.searched_model, 0), "train", FINAL_MODEL)
         written.append(task.example_figure(keras.saving.load_model(path), test_split, folder))
     return written

@@ -56,8 +56,8 @@ class Task:
             with its hyperparameters.
         loss: `() -> keras loss` for `compile`.
         metrics: `() -> list` of Keras metrics for `compile`.
-        monitor: str. The validation metric that picks the best checkpoint
-            and scores the search's trials.
+        monitor: str. The validation metric that scores the search's
+            trials and picks the best epoch's checkpoint (`best.keras`).
         mode: str. `"max"` or `"min"` for `monitor`.
         test_metrics: `(predictions, targets, lengths) -> dict`, computed
             with NumPy; has `headline` and `f"{headline}_by_length"`.

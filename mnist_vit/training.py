@@ -12,8 +12,13 @@ from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALID
 from mnist_vit.slots import required_slots
 
 LONG_LENGTHS = range(1, 51)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
-FINAL_MODEL = "final.keras"  # a training run's model at the end of its schedule, in its run folder
+FINAL_MODEL = "final.keras"  # a training run's model at the end of its schedule, the model tested
 LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH_SEED + n
+
+
+def final_run_dir(out, model_name, seed):
+    """The folder of one seed's final run of `model_name` under `out`; training writes to `<folder>/train`."""
+    return os.path.join(out, "final", model_name, f"seed_{seed}")
 
 
 def make_optimizer(learning_rate, weight_decay, total_steps, warmup_steps=0):
@@ -80,14 +85,14 @@ def train_sequence_model(
     lengths=(1, MAX_LEN),
     verbose="auto",
 ):
-    """Trains one model with `model.fit` for every epoch; returns `(best_model, history)`.
+    """Trains one model with `model.fit` for every epoch; returns `(model, history)`.
 
     Training sequences are drawn afresh every epoch from the train split;
     validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
     validation split; both have lengths uniform on `lengths` (inclusive).
-    The model returned is the epoch with the best `task.monitor`, kept in
-    `run_dir/best.keras`; the model at the end of the learning-rate
-    schedule is saved beside it (`FINAL_MODEL`), and
+    The model returned is the model at the end of the learning-rate
+    schedule, saved as `run_dir/FINAL_MODEL`; the epoch with the best
+    `task.monitor` is kept beside it (`run_dir/best.keras`), and
     `experiments/study_checkpoint.py` tests the two against each other.
     Logs go to `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
 
@@ -113,12 +118,12 @@ def train_sequence_model(
     )
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
-    callbacks, best_path = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
+    callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
     history = model.fit(
         train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose
     )
     save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
-    return keras.saving.load_model(best_path), history
+    return model, history
 
 
 def evaluate_sequence_model(

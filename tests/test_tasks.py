@@ -91,7 +91,7 @@ def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path
         "distinct_training.png",
         "distinct_by_length.png",
     }
-    model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "best.keras"))
+    model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "final.keras"))
     assert task is distinct_task and model.name == "distinct_counter"
     # The run wrote nothing into the checkout's committed results.
     assert sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir()) == committed
