@@ -205,7 +205,7 @@ def main():
                 f"{backend:>10} {row['implementation']:>20}: {row['ms_per_step']:8.2f} ms per step "
                 f"({row['vs_fastest_plain']:.2f}x the fastest plain)"
             )
-    write_benchmark(args, rows, {"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL})
+        write_benchmark(args, rows, {"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL})
 
 
 if __name__ == "__main__":

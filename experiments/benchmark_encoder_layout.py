@@ -106,7 +106,7 @@ def main():
                 f"{backend:>10} {row['layout']:>22}: {row['ms_per_step']:8.2f} ms per step "
                 f"({row['vs_norm_first']:.2f}x {NORM_FIRST})"
             )
-    write_benchmark(args, rows, {"images": IMAGES, "encoder": "EncoderConfig(augment=False)"})
+        write_benchmark(args, rows, {"images": IMAGES, "encoder": "EncoderConfig(augment=False)"})
 
 
 if __name__ == "__main__":

@@ -243,7 +243,7 @@ def main():
                 f"peak RSS {row['peak_rss_mb']:.0f} MB, step {row['fixed_ms_per_step']:.1f} ms "
                 f"+ {row['ms_per_slot']:.2f} ms per slot"
             )
-    write_benchmark(args, rows, {})
+        write_benchmark(args, rows, {})
 
 
 if __name__ == "__main__":

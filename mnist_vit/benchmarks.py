@@ -117,8 +117,10 @@ def measure_backends(script, args, child_args=()):
 
 
 def write_benchmark(args, rows, settings):
-    """Writes the rows of every backend to `args.results` (`mnist_vit.results.benchmark_results`).
+    """Writes the rows measured so far to `args.results` (`mnist_vit.results.benchmark_results`).
 
+    The scripts call it after each backend, so a backend that fails or a
+    run stopped part-way keeps the rows of the backends that finished.
     `settings` is the script's own; the steps, rounds and statistic are added.
     """
     from mnist_vit.results import benchmark_results

@@ -66,7 +66,7 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
         raise ValueError(f"Need 1 <= low <= high <= slots, got lengths={lengths}, slots={slots}")
     if num_sequences < 1:
         raise ValueError(f"num_sequences must be positive, got {num_sequences}")
-    labels = np.asarray(labels)
+    labels = np.asarray(labels).astype(np.int64)  # MNIST's are uint8, which cannot hold the padding's -1
     rng = np.random.default_rng(seed)
     length = rng.integers(low, high + 1, size=num_sequences)
     mask = np.arange(slots)[None, :] < length[:, None]

@@ -1,5 +1,7 @@
 """The benchmarks: their shared machinery, the encoder step beside the plain framework, the block orders."""
 
+import importlib.util
+import json
 import sys
 
 import keras
@@ -47,6 +49,25 @@ def test_an_unwritable_results_folder_is_reported_before_any_backend_runs(tmp_pa
 
     with pytest.raises(UsageError, match="a_file is not writable"):
         next(measure_backends(str(tmp_path / "never_run.py"), Args()))
+
+
+def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, monkeypatch):
+    script = ROOT / "experiments" / "benchmark_encoder_layout.py"
+    spec = importlib.util.spec_from_file_location("benchmark_encoder_layout", script)
+    layout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layout)
+
+    def measured(script, args):
+        yield "tensorflow", [{"layout": layout.NORM_FIRST, "ms_per_step": 2.0}]
+        raise BackendError("the jax measurement failed (exit code 1)")
+
+    monkeypatch.setattr(layout, "measure_backends", measured)
+    results = tmp_path / "layout.json"
+    monkeypatch.setattr(sys, "argv", ["benchmark_encoder_layout.py", "--results", str(results)])
+    with pytest.raises(BackendError):
+        layout.main()
+    rows = json.loads(results.read_text())["results"]
+    assert rows == [{"layout": layout.NORM_FIRST, "ms_per_step": 2.0, "vs_norm_first": 1.0}]
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from conftest import digit_split
 from fresh_process import predict_in_fresh_process
 from model_helpers import TINY_ENCODER
 
-from mnist_vit.augmentation import DigitAugmentation
+from mnist_vit.augmentation import DigitAugmentation, batched_affine_transform
 from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
 
 
@@ -53,6 +53,41 @@ def test_augmentation_moves_a_dot_within_its_shift_range():
     offset_cols = (moved * cols).sum(axis=(1, 2)) / mass - 10
     assert np.all(np.abs(offset_rows) <= 2.8 + 1e-4) and np.all(np.abs(offset_cols) <= 2.8 + 1e-4)
     assert np.std(offset_rows) > 0.5 and np.std(offset_cols) > 0.5
+
+
+def test_batched_affine_transform_is_keras_affine_transform():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 1, (6, 28, 28, 2)).astype("float32")
+    angle, scale = rng.uniform(-0.5, 0.5, 6), rng.uniform(0.8, 1.2, 6)
+    shift = rng.uniform(-20, 20, (6, 2))  # some far enough to move the digit off the image
+    transforms = np.stack(
+        [
+            scale * np.cos(angle), -scale * np.sin(angle), shift[:, 0],
+            scale * np.sin(angle), scale * np.cos(angle), shift[:, 1],
+            np.zeros(6), np.zeros(6),
+        ],
+        axis=1,
+    ).astype("float32")  # fmt: skip
+    ours = batched_affine_transform(
+        keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(transforms)
+    )
+    # A copy each: Keras's torch transform swaps the rows of the matrix it is given in place.
+    keras_own = keras.ops.image.affine_transform(
+        keras.ops.convert_to_tensor(images),
+        keras.ops.convert_to_tensor(transforms.copy()),
+        fill_mode="constant",
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(ours), keras.ops.convert_to_numpy(keras_own), atol=1e-5
+    )
+
+
+def test_batched_affine_transform_shifts_by_whole_pixels():
+    images = np.random.default_rng(1).uniform(0, 1, (1, 28, 28, 1)).astype("float32")
+    shift = np.array([[1, 0, 2, 0, 1, -3, 0, 0]], "float32")  # output (x, y) reads input (x + 2, y - 3)
+    moved = keras.ops.convert_to_numpy(batched_affine_transform(images, shift))
+    np.testing.assert_allclose(moved[0, 3:, :26], images[0, :25, 2:], atol=1e-6)
+    assert (moved[0, :3] == 0).all() and (moved[0, :, 26:] == 0).all()
 
 
 def test_augmentation_rejects_a_range_of_a_full_turn():

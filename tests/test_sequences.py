@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,20 @@ def test_lengths_masks_and_targets(tiny_split, task):
             assert s.targets[row] == digits.sum()
         else:
             assert s.targets[row] == float(tiny_split.labels[s.anchors[row]] in digits)
+
+
+def test_a_task_sees_its_digits_with_minus_one_on_padding(tiny_split):
+    seen = {}
+
+    def record(digits, mask, anchor_digits):
+        seen.update(digits=digits, mask=mask)
+        return SUM.targets(digits, mask, anchor_digits)
+
+    labels = tiny_split.labels.astype(np.uint8)  # MNIST's own dtype
+    s = sample_sequences(labels, 200, dataclasses.replace(SUM, targets=record), seed=0)
+    digits, mask = seen["digits"], seen["mask"]
+    assert (digits[~mask] == -1).all()
+    assert (digits[mask] == labels[s.indices[mask]]).all()
 
 
 def test_anchor_positive_rate_matches_theory(tiny_split):
