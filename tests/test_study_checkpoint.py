@@ -2,12 +2,14 @@
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from run_script import run_experiment
 
 from mnist_vit.model_files import load_task_model
+from mnist_vit.training import final_run_dir
 
 pytestmark = pytest.mark.slow  # subprocesses
 
@@ -26,7 +28,7 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     results = json.loads((study / "results.json").read_text())
     assert [row["seed"] for row in results["per_seed"]] == [0, 1]
     for row in results["per_seed"]:
-        run = study / "final" / "transformer" / f"seed_{row['seed']}"
+        run = Path(final_run_dir(study, "transformer", row["seed"]))
         with open(run / "train" / "history.csv") as f:
             validation = [float(epoch["val_exact_accuracy"]) for epoch in csv.DictReader(f)]
         assert len(validation) == EPOCHS  # the whole schedule ran

@@ -1,9 +1,12 @@
 """experiments/study_search.py: the search's trials, trained fully, beside their short scores."""
 
 import json
+from pathlib import Path
 
 import pytest
 from run_script import run_experiment, run_tuner
+
+from mnist_vit.training import final_run_dir
 
 pytestmark = pytest.mark.slow  # subprocesses
 
@@ -44,9 +47,8 @@ def test_the_study_trains_the_searchs_own_trials_and_measures_their_noise(tmp_pa
         trial["hyperparameters"]["values"] for trial in trials
     ]
     for row in results["configs"]:
-        assert (
-            study / f"config_{row['trial_id']}" / "final" / "transformer" / "seed_0" / "test.json"
-        ).is_file()
+        run = Path(final_run_dir(study / f"config_{row['trial_id']}", "transformer", 0))
+        assert (run / "test.json").is_file()
         assert 0.0 <= row["full_test"] <= 1.0
     assert len(results["defaults_search_scores"]) == 3  # the search's own trial and 2 more seeds
     assert results["suggested_margin"] >= 2 * results["defaults_search_score_std"]
