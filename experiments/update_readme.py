@@ -7,6 +7,7 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   original project's numbers;
 - README `performance`: `experiments/results/throughput.json`;
 - README `convolution`: `experiments/results/convolution.json`;
+- README `augmentation`: `experiments/results/augmentation.json`;
 - README `search-study`: `experiments/results/search_study_<task>.json`
   (`experiments/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
@@ -192,6 +193,28 @@ def render_convolution(convolution):
     return "\n".join(lines)
 
 
+def render_augmentation(augmentation):
+    """The README's table of the augmentation's two resamplers, per backend."""
+    lines = [
+        "| backend | resampler | ms per batch | vs Keras's | largest difference between the outputs |",
+        "|---|---|---|---|---|",
+    ]
+    for row in augmentation["results"]:
+        lines.append(
+            f"| {row['backend']} | {row['implementation']} | {row['ms_per_step']:.1f} "
+            f"| {row['vs_keras']:.2f}x | {row['max_abs_difference']:.1e} |"
+        )
+    settings = augmentation["settings"]
+    lines += [
+        "",
+        f"One batch of {settings['images']} images with the same random transforms, in a model's compiled "
+        f"predict step; median of {settings['rounds']} rounds of {settings['steps']} steps. Written by "
+        "`python experiments/update_readme.py` from `experiments/results/augmentation.json`, made by "
+        f"`{augmentation['command']}` on {augmentation['machine']}.",
+    ]
+    return "\n".join(lines)
+
+
 def render_finding(rows):
     """One row per results file and model: the variant, the model's test summary, the file."""
     lines = ["| variant | model | test result | results file (made by) |", "|---|---|---|---|"]
@@ -320,6 +343,8 @@ def readme_blocks():
         blocks["performance"] = render_performance(read("results/throughput.json"))
     if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
         blocks["convolution"] = render_convolution(read("results/convolution.json"))
+    if os.path.exists(os.path.join(HERE, "results", "augmentation.json")):
+        blocks["augmentation"] = render_augmentation(read("results/augmentation.json"))
     for name in task_names():
         if os.path.exists(os.path.join(HERE, "results", f"search_study_{name}.json")):
             blocks["search-study"] = render_search_study(read(f"results/search_study_{name}.json"))

@@ -5,14 +5,18 @@ import math
 import keras
 from keras import ops
 
+BATCHED_RESAMPLING_BACKENDS = ("jax", "torch")  # faster there than Keras's affine_transform
+
 
 def batched_affine_transform(images, transforms):
     """`ops.image.affine_transform` (bilinear, zeros outside), all images at once with one gather.
 
     Keras's torch backend resamples one image at a time in a Python loop,
-    which costs a kernel launch per image and operation on a GPU;
-    `DigitAugmentation` uses this instead there. On tensorflow and jax
-    Keras's own transform is a single batched kernel and is faster.
+    and its jax backend maps `map_coordinates` over the images; both are
+    slower than this single gather, so `DigitAugmentation` uses this on
+    those backends and Keras's own transform (one TensorFlow kernel) on
+    tensorflow (`experiments/benchmark_augmentation.py`, results in
+    `experiments/results/augmentation.json`).
 
     Args:
         images: float `(batch, height, width, channels)`.
@@ -87,7 +91,7 @@ class DigitAugmentation(keras.layers.Layer):
         if not training:
             return images
         transforms = self._random_transforms(ops.shape(images))
-        if keras.backend.backend() == "torch":
+        if keras.backend.backend() in BATCHED_RESAMPLING_BACKENDS:
             return batched_affine_transform(images, transforms)
         return ops.image.affine_transform(images, transforms, fill_mode="constant")
 

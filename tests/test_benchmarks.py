@@ -1,4 +1,4 @@
-"""The benchmarks: their shared machinery, the encoder step beside the plain framework, the block orders."""
+"""The benchmarks: their shared machinery, the convolution step, the resamplers, the block orders."""
 
 import importlib.util
 import json
@@ -82,6 +82,18 @@ def test_the_convolution_benchmark_times_keras_beside_the_plain_framework(tmp_pa
         "images": 352, "filters": [16, 32], "kernel_size": 5,
         "steps": 1, "rounds": 1, "statistic": "median round",
     }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_augmentation_benchmark_times_both_resamplers_on_the_same_transforms(tmp_path):
+    backend = keras.backend.backend()
+    written = run_benchmark("benchmark_augmentation.py", tmp_path / "augmentation.json", backend)
+    rows = {row["implementation"]: row for row in written["results"]}
+    assert set(rows) == {"keras affine_transform", "batched_affine_transform"}
+    assert rows["keras affine_transform"]["vs_keras"] == 1.0
+    for row in rows.values():
+        assert row["backend"] == backend and row["ms_per_step"] > 0
+        assert row["max_abs_difference"] < 1e-4  # the two resample the same transforms alike
 
 
 @pytest.mark.slow
