@@ -46,7 +46,7 @@ def inputs():
 
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (IMAGES, 28, 28, 1)).astype("float32")
-    transforms = DigitAugmentation(seed=0)._random_transforms(images.shape)
+    transforms = DigitAugmentation(seed=0).random_transforms(images.shape)
     return images, np.asarray(transforms, "float32")
 
 

@@ -90,12 +90,12 @@ class DigitAugmentation(keras.layers.Layer):
     def call(self, images, training=None):
         if not training:
             return images
-        transforms = self._random_transforms(ops.shape(images))
+        transforms = self.random_transforms(ops.shape(images))
         if keras.backend.backend() in BATCHED_RESAMPLING_BACKENDS:
             return batched_affine_transform(images, transforms)
         return ops.image.affine_transform(images, transforms, fill_mode="constant")
 
-    def _random_transforms(self, image_shape):
+    def random_transforms(self, image_shape):
         """Returns `(batch, 8)` output-to-input pixel maps for `affine_transform`.
 
         Row `[a0, a1, a2, b0, b1, b2, 0, 0]` reads output pixel `(x, y)` from
