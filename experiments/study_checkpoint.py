@@ -90,13 +90,12 @@ def trained_run(task, model_name, hyperparameters, splits, settings, seed):
 
 def study(task, args, splits):
     """Trains every seed and tests both of its models; returns the results dict."""
-    from mnist_vit.hyperparameters import Hyperparameters
-    from mnist_vit.search import default_values
+    from mnist_vit.search import default_values, trial_hyperparameters
     from mnist_vit.training import FINAL_MODEL
 
     settings = run_settings(args, task)
     model_name = task.searched_model
-    hyperparameters = Hyperparameters.from_dict({**default_values(task), "batch_size": settings.batch_size})
+    hyperparameters = trial_hyperparameters(task, default_values(task), settings.batch_size)
     best, final, rows = [], [], []
     for seed in range(args.seed, args.seed + args.seeds):
         run_dir = trained_run(task, model_name, hyperparameters, splits, settings, seed)

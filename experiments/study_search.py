@@ -110,8 +110,7 @@ def suggested_margin(noise_std):
 
 def study(task, args, splits):
     """Runs the study; returns the results dict."""
-    from mnist_vit.hyperparameters import Hyperparameters
-    from mnist_vit.search import chosen_trial, default_values
+    from mnist_vit.search import chosen_trial, default_values, trial_hyperparameters
 
     settings = run_settings(args)
     run_tuner.apply_preset(settings, task)
@@ -127,9 +126,7 @@ def study(task, args, splits):
     for trial in trials:
         config = copy.copy(settings)
         config.out = os.path.join(args.out, f"config_{trial['trial_id']}")
-        hyperparameters = Hyperparameters.from_dict(
-            {**trial["hyperparameters"], "batch_size": settings.batch_size}
-        )
+        hyperparameters = trial_hyperparameters(task, trial["hyperparameters"], settings.batch_size)
         metrics = run_tuner.train_and_test(
             task, task.searched_model, hyperparameters, splits, config, settings.seed
         )

@@ -224,6 +224,7 @@ ANCHOR = register_task(
         key_metrics=("auc",),
         num_blocks=(0, 1),
         augment=False,
+        encoder_dtype_policy="mixed_bfloat16",
         presets={
             "cpu": dict(trials=3, search_epochs=5, epochs=26, train_sequences=16000, seeds=3, batch_size=64),
             "large": LARGE_PRESET,

@@ -10,6 +10,7 @@ from mnist_vit.data import NUM_CLASSES
 from mnist_vit.data_parallel import under_tensorflow_strategy
 
 IMAGE_INPUT_SHAPE = (28, 28, 1)
+DTYPE_POLICIES = ("float32", "mixed_bfloat16")  # `EncoderConfig.dtype_policy`'s choices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +23,10 @@ class EncoderConfig:
         kernel_size: int. Conv kernel size.
         encoder_dropout: float. Dropout before the embedding.
         augment: bool. Include training-time augmentation (`DigitAugmentation`).
+        dtype_policy: str. One of `DTYPE_POLICIES`: the Keras dtype policy of
+            the conv blocks and dropout. `"mixed_bfloat16"` keeps float32
+            weights and computes in bfloat16; the rescaling, augmentation and
+            embedding stay float32 either way.
     """
 
     embed_dim: int = 64
@@ -29,6 +34,7 @@ class EncoderConfig:
     kernel_size: int = 5
     encoder_dropout: float = 0.1
     augment: bool = True
+    dtype_policy: str = "float32"
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
@@ -64,7 +70,10 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
     embedding unit can die). Pooling comes before the normalization and the
     ReLU, so both run on a quarter of the positions: the encoder's training
     step takes 0.66x the time of Conv-BatchNorm-ReLU-MaxPool on TensorFlow
-    and 0.50x on PyTorch (`experiments/findings.md`).
+    and 0.50x on PyTorch (`experiments/findings.md`). The conv blocks and
+    dropout compute in `config.dtype_policy` (bfloat16 under
+    `"mixed_bfloat16"`: a faster step on TensorFlow and PyTorch CPUs, see
+    `experiments/findings.md`); the embedding is float32 whatever the policy.
 
     Args:
         config: `EncoderConfig`.
@@ -75,23 +84,29 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
         pixel values 0..255 to float32 `(batch, embed_dim)`.
 
     Raises:
-        ValueError: `embed_dim` or a filter count below 1.
+        ValueError: `embed_dim` or a filter count below 1, or a
+            `dtype_policy` not in `DTYPE_POLICIES`.
     """
     embed_dim, filters, kernel_size = config.embed_dim, tuple(config.filters), config.kernel_size
     if embed_dim < 1 or not filters or min(filters) < 1:
         raise ValueError(f"embed_dim and filters must be positive, got {embed_dim} and {filters}")
+    if config.dtype_policy not in DTYPE_POLICIES:
+        raise ValueError(f"dtype_policy must be one of {DTYPE_POLICIES}, got {config.dtype_policy!r}")
+    policy = config.dtype_policy
     inputs = keras.Input(IMAGE_INPUT_SHAPE, name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
     if config.augment:
         x = DigitAugmentation(name="augment")(x)
     for i, channels in enumerate(filters):
-        x = layers.Conv2D(channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
-        x = GlobalBatchNormalization(name=f"bn_{i}")(x)
-        x = layers.ReLU(name=f"relu_{i}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(config.encoder_dropout, name="dropout")(x)
-    outputs = layers.Dense(embed_dim, name="embedding")(x)
+        x = layers.Conv2D(
+            channels, kernel_size, padding="same", use_bias=False, name=f"conv_{i}", dtype=policy
+        )(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{i}", dtype=policy)(x)
+        x = GlobalBatchNormalization(name=f"bn_{i}", dtype=policy)(x)
+        x = layers.ReLU(name=f"relu_{i}", dtype=policy)(x)
+    x = layers.Flatten(name="flatten", dtype=policy)(x)
+    x = layers.Dropout(config.encoder_dropout, name="dropout", dtype=policy)(x)
+    outputs = layers.Dense(embed_dim, name="embedding", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

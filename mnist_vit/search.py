@@ -28,7 +28,7 @@ def search_space(hp, task):
         task: `Task`.
 
     Returns:
-        dict for `Hyperparameters.from_dict`, without `batch_size` (a run setting).
+        dict for `trial_hyperparameters`, without what the search does not tune.
     """
     low, high = task.num_blocks
     return {
@@ -51,6 +51,18 @@ def default_values(task):
     """The search space's defaults for `task` (the first trial of a random or Bayesian search)."""
     hp = keras_tuner.HyperParameters()
     return search_space(hp, task)
+
+
+def trial_hyperparameters(task, values, batch_size):
+    """The `Hyperparameters` that a trial's flat `values` (a `search_space` dict) train with.
+
+    Adds what the search does not tune: `batch_size` (a run setting) and the
+    task's encoder dtype policy (`Task.encoder_dtype_policy`), so that a
+    search, its trials' records and the models trained from them agree.
+    """
+    return Hyperparameters.from_dict(
+        {**values, "dtype_policy": task.encoder_dtype_policy, "batch_size": batch_size}
+    )
 
 
 def chosen_trial(trials, defaults, direction, margin):
@@ -112,7 +124,7 @@ class SequenceHyperModel(keras_tuner.HyperModel):
 
     def hyperparameters(self, hp):
         """The `Hyperparameters` a trial with `hp` trains with."""
-        return Hyperparameters.from_dict({**search_space(hp, self.task), "batch_size": self.batch_size})
+        return trial_hyperparameters(self.task, search_space(hp, self.task), self.batch_size)
 
     def build(self, hp):
         keras.utils.set_random_seed(self.seed)

@@ -69,6 +69,9 @@ class Task:
             (`f"{headline}_by_long_length"`); for models that take any length.
         num_blocks: `(low, high)`. The search's range of self-attention blocks.
         augment: bool. The search's default for training-time augmentation.
+        encoder_dtype_policy: str. The encoder's dtype policy
+            (`EncoderConfig.dtype_policy`) for every model of the task; not
+            searched.
         presets: dict of preset name -> run settings (`trials`,
             `search_epochs`, `search_margin`, `epochs`, `train_sequences`,
             `seeds`, `batch_size`) for `experiments/run_tuner.py`.
@@ -99,6 +102,7 @@ class Task:
     long_lengths: bool = False
     num_blocks: tuple = (1, 2)
     augment: bool = True
+    encoder_dtype_policy: str = "float32"
     original: dict = dataclasses.field(default_factory=dict)
     example_figure: Callable | None = None
 

@@ -26,6 +26,29 @@ def test_bad_encoder_settings_raise():
         build_encoder(EncoderConfig(embed_dim=0))
 
 
+def test_an_unknown_dtype_policy_is_named():
+    with pytest.raises(ValueError, match="dtype_policy must be one of .* got 'float16'"):
+        build_encoder(dataclasses.replace(TINY_ENCODER, dtype_policy="float16"))
+
+
+def test_a_bfloat16_encoder_keeps_float32_weights_and_embedding_and_close_to_float32():
+    images = np.random.default_rng(0).uniform(0, 255, (6, 28, 28, 1)).astype("float32")
+    full = build_encoder(TINY_ENCODER)
+    mixed = build_encoder(dataclasses.replace(TINY_ENCODER, dtype_policy="mixed_bfloat16"))
+    mixed.set_weights(full.get_weights())
+    assert mixed.get_layer("conv_0").compute_dtype == "bfloat16"
+    assert mixed.get_layer("embedding").compute_dtype == "float32"
+    assert {weight.dtype for weight in mixed.weights} == {"float32"}
+    expected = keras.ops.convert_to_numpy(full(images))
+    embedded = mixed(images)
+    assert keras.backend.standardize_dtype(embedded.dtype) == "float32"
+    embedded = keras.ops.convert_to_numpy(embedded)
+    # bfloat16 keeps 8 significant bits: a relative error near 2**-8 per
+    # operation, not float32's 2**-24
+    scale = np.abs(expected).max()
+    assert 0 < np.abs(embedded - expected).max() < 0.05 * scale
+
+
 def test_augmentation_only_in_training():
     encoder = build_encoder(dataclasses.replace(TINY_ENCODER, augment=True))
     images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
@@ -114,8 +137,10 @@ def test_a_few_fit_steps_lower_the_loss():
 
 
 @pytest.mark.slow
-def test_keras_file_round_trip_in_fresh_process(tmp_path):
-    model = build_classifier(build_encoder(dataclasses.replace(TINY_ENCODER, augment=True)))
+@pytest.mark.parametrize("dtype_policy", ["float32", "mixed_bfloat16"])
+def test_keras_file_round_trip_in_fresh_process(tmp_path, dtype_policy):
+    config = dataclasses.replace(TINY_ENCODER, augment=True, dtype_policy=dtype_policy)
+    model = build_classifier(build_encoder(config))
     images = np.random.default_rng(1).uniform(0, 255, (5, 28, 28, 1)).astype("float32")
     path = tmp_path / "classifier.keras"
     model.save(path)

@@ -3,7 +3,14 @@ import keras_tuner
 import pytest
 from run_script import load_run_tuner
 
-from mnist_vit.search import ORACLES, chosen_trial, default_values, make_tuner, search_space
+from mnist_vit.search import (
+    ORACLES,
+    chosen_trial,
+    default_values,
+    make_tuner,
+    search_space,
+    trial_hyperparameters,
+)
 from mnist_vit.tasks import get_task
 
 
@@ -23,6 +30,21 @@ def test_search_starts_with_the_defaults_then_samples(tmp_path, kind):
     second = tuner.oracle.create_trial("second").hyperparameters.values
     assert first == defaults
     assert second["learning_rate"] != defaults["learning_rate"]
+
+
+@pytest.mark.parametrize(("task_name", "dtype_policy"), [("sum", "float32"), ("anchor", "mixed_bfloat16")])
+def test_every_trial_trains_with_the_tasks_encoder_dtype_policy_which_is_not_searched(
+    tmp_path, task_name, dtype_policy
+):
+    task = get_task(task_name)
+    tuner = make_tuner(
+        "random", SearchSpaceOnly(), "val_loss", "min", 3, 2, directory=tmp_path, project_name="p"
+    )
+    assert "dtype_policy" not in tuner.oracle.hyperparameters.values
+    for values in (default_values(task), tuner.oracle.create_trial("1").hyperparameters.values):
+        hyperparameters = trial_hyperparameters(task, values, batch_size=32)
+        assert hyperparameters.encoder.dtype_policy == dtype_policy
+        assert hyperparameters.training.batch_size == 32
 
 
 def test_unknown_tuner_is_named(tmp_path):
