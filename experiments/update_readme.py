@@ -12,8 +12,10 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   (`experiments/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
   the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
-  (`experiments/benchmark_encoder_layout.py`); `checkpoint`: `CHECKPOINT`
-  (`experiments/study_checkpoint.py`).
+  (`experiments/benchmark_encoder_layout.py`); `encoder-precision`:
+  `ENCODER_PRECISION` (`experiments/benchmark_encoder_precision.py`);
+  `anchor-precision`: the anchor's runs in `ANCHOR_PRECISION`;
+  `checkpoint`: `CHECKPOINT` (`experiments/study_checkpoint.py`).
 
     python experiments/update_readme.py
 """
@@ -46,6 +48,12 @@ FINDINGS = {
     ],
 }  # fmt: skip
 ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/benchmark_encoder_layout.py
+ENCODER_PRECISION = "results/findings/encoder_precision.json"  # by experiments/benchmark_encoder_precision.py
+# The anchor's runs with each encoder dtype policy (the float32 one is an earlier reference run's file).
+ANCHOR_PRECISION = [
+    ("float32 encoder", "results/findings/anchor_float32_encoder.json"),
+    ("bfloat16 encoder (the default)", "results/anchor.json"),
+]
 CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
@@ -264,6 +272,41 @@ def render_encoder_layout(layout):
     return "\n".join(lines)
 
 
+def render_encoder_precision(benchmark):
+    """The findings' table of the encoder's step per dtype policy, timed per backend in one run."""
+    lines = ["| backend | encoder dtype policy | ms per training step | vs float32 |", "|---|---|---|---|"]
+    for row in benchmark["results"]:
+        policy, ms, ratio = row["dtype_policy"], row["ms_per_step"], row["vs_float32"]
+        lines.append(f"| {row['backend']} | {policy} | {ms:.1f} | {ratio:.2f}x |")
+    settings = benchmark["settings"]
+    lines += [
+        "",
+        f"The digit classifier's `train_on_batch` on {settings['images']} images, `{settings['encoder']}`; "
+        f"median of {settings['rounds']} rounds of {settings['steps']} steps. "
+        f"`experiments/{ENCODER_PRECISION}` (`{benchmark['command']}`, {benchmark['machine']}).",
+    ]
+    return "\n".join(lines)
+
+
+def render_anchor_precision(rows):
+    """The anchor's test results and times with each encoder dtype policy, one row per run and model."""
+    lines = [
+        "| encoder | model | test result | train s per seed | run's wall time | results file (made by) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant, path in rows:
+        run = read(path)
+        task = get_task(run["task"])
+        for model, entry in run["models"].items():
+            test = entry["test"]
+            lines.append(
+                f"| {variant} | {task.models[model].label} | {task.describe_results(test)} "
+                f"| {test['train_seconds']:.0f} ± {test['train_seconds_std']:.0f} "
+                f"| {run['wall_seconds'] / 60:.0f} min | `experiments/{path}` (`{run['command']}`) |"
+            )
+    return "\n".join(lines)
+
+
 def render_checkpoint(study):
     """The findings' table: best validation epoch against end of schedule, per seed and as a mean."""
     headline, objective, settings = study["headline"], study["objective"], study["settings"]
@@ -356,6 +399,8 @@ def findings_blocks():
     blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     blocks["encoder-layout"] = render_encoder_layout(read(ENCODER_LAYOUT))
+    blocks["encoder-precision"] = render_encoder_precision(read(ENCODER_PRECISION))
+    blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
     blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
     return blocks
 

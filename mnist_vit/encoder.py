@@ -72,7 +72,7 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
     step takes 0.66x the time of Conv-BatchNorm-ReLU-MaxPool on TensorFlow
     and 0.50x on PyTorch (`experiments/findings.md`). The conv blocks and
     dropout compute in `config.dtype_policy` (bfloat16 under
-    `"mixed_bfloat16"`: a faster step on TensorFlow and PyTorch CPUs, see
+    `"mixed_bfloat16"`: a faster step on TensorFlow's CPU kernels, see
     `experiments/findings.md`); the embedding is float32 whatever the policy.
 
     Args:

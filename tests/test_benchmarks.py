@@ -106,6 +106,16 @@ def test_the_encoder_layout_benchmark_times_both_block_orders(tmp_path):
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
 
 
+@pytest.mark.slow
+def test_the_encoder_precision_benchmark_times_both_dtype_policies(tmp_path):
+    backend = keras.backend.backend()
+    written = run_benchmark("benchmark_encoder_precision.py", tmp_path / "encoder_precision.json", backend)
+    rows = {row["dtype_policy"]: row for row in written["results"]}
+    assert set(rows) == {"float32", "mixed_bfloat16"}
+    assert rows["float32"]["vs_float32"] == 1.0
+    assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
+
+
 def test_the_benchmarks_other_order_has_the_package_encoders_weights_in_another_order():
     sys.path.insert(0, str(ROOT / "experiments"))
     try:
