@@ -19,12 +19,10 @@ import os
 
 from mnist_vit.benchmarks import (
     IMAGES,
-    add_ratio,
     benchmark_parser,
-    measure_backends,
+    compare_to_baseline,
     print_rows,
     time_steps,
-    write_benchmark,
 )
 from mnist_vit.command_line import run_main
 
@@ -92,16 +90,15 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    rows = []
-    for backend, backend_rows in measure_backends(__file__, args):
-        keras_ms = next(row["ms_per_step"] for row in backend_rows if row["implementation"] == KERAS)
-        for row in add_ratio(backend_rows, "vs_keras", keras_ms):
-            rows.append(row)
-            print(
-                f"{backend:>10} {row['implementation']:>24}: {row['ms_per_step']:8.2f} ms per step "
-                f"({row['vs_keras']:.2f}x Keras's; outputs differ by at most {row['max_abs_difference']:.1e})"
-            )
-        write_benchmark(args, rows, {"images": IMAGES})
+    compare_to_baseline(
+        __file__,
+        args,
+        column="implementation",
+        baseline=("Keras's", lambda row: row["implementation"] == KERAS),
+        ratio="vs_keras",
+        settings={"images": IMAGES},
+        note=lambda row: f"; outputs differ by at most {row['max_abs_difference']:.1e}",
+    )
 
 
 if __name__ == "__main__":

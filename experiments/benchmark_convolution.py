@@ -26,12 +26,10 @@ import os
 
 from mnist_vit.benchmarks import (
     IMAGES,
-    add_ratio,
     benchmark_parser,
-    measure_backends,
+    compare_to_baseline,
     print_rows,
     time_steps,
-    write_benchmark,
 )
 from mnist_vit.command_line import run_main
 
@@ -196,16 +194,14 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    rows = []
-    for backend, backend_rows in measure_backends(__file__, args):
-        fastest_plain = min(row["ms_per_step"] for row in backend_rows if row["implementation"] != "keras")
-        for row in add_ratio(backend_rows, "vs_fastest_plain", fastest_plain):
-            rows.append(row)
-            print(
-                f"{backend:>10} {row['implementation']:>20}: {row['ms_per_step']:8.2f} ms per step "
-                f"({row['vs_fastest_plain']:.2f}x the fastest plain)"
-            )
-        write_benchmark(args, rows, {"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL})
+    compare_to_baseline(
+        __file__,
+        args,
+        column="implementation",
+        baseline=("the fastest plain", lambda row: row["implementation"] != "keras"),
+        ratio="vs_fastest_plain",
+        settings={"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL},
+    )
 
 
 if __name__ == "__main__":

@@ -21,12 +21,10 @@ import os
 
 from mnist_vit.benchmarks import (
     IMAGES,
-    add_ratio,
     benchmark_parser,
-    measure_backends,
+    compare_to_baseline,
     print_rows,
     time_steps,
-    write_benchmark,
 )
 from mnist_vit.command_line import run_main
 
@@ -97,16 +95,14 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    rows = []
-    for backend, backend_rows in measure_backends(__file__, args):
-        norm_first = next(row["ms_per_step"] for row in backend_rows if row["layout"] == NORM_FIRST)
-        for row in add_ratio(backend_rows, "vs_norm_first", norm_first):
-            rows.append(row)
-            print(
-                f"{backend:>10} {row['layout']:>22}: {row['ms_per_step']:8.2f} ms per step "
-                f"({row['vs_norm_first']:.2f}x {NORM_FIRST})"
-            )
-        write_benchmark(args, rows, {"images": IMAGES, "encoder": "EncoderConfig(augment=False)"})
+    compare_to_baseline(
+        __file__,
+        args,
+        column="layout",
+        baseline=(NORM_FIRST, lambda row: row["layout"] == NORM_FIRST),
+        ratio="vs_norm_first",
+        settings={"images": IMAGES, "encoder": "EncoderConfig(augment=False)"},
+    )
 
 
 if __name__ == "__main__":

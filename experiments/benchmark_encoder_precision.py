@@ -20,12 +20,10 @@ from benchmark_encoder_layout import classifier_step
 
 from mnist_vit.benchmarks import (
     IMAGES,
-    add_ratio,
     benchmark_parser,
-    measure_backends,
+    compare_to_baseline,
     print_rows,
     time_steps,
-    write_benchmark,
 )
 from mnist_vit.command_line import run_main
 
@@ -64,16 +62,14 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    rows = []
-    for backend, backend_rows in measure_backends(__file__, args):
-        baseline = next(row["ms_per_step"] for row in backend_rows if row["dtype_policy"] == BASELINE)
-        for row in add_ratio(backend_rows, "vs_float32", baseline):
-            rows.append(row)
-            print(
-                f"{backend:>10} {row['dtype_policy']:>15}: {row['ms_per_step']:8.2f} ms per step "
-                f"({row['vs_float32']:.2f}x {BASELINE})"
-            )
-        write_benchmark(args, rows, {"images": IMAGES, "encoder": "EncoderConfig(augment=False)"})
+    compare_to_baseline(
+        __file__,
+        args,
+        column="dtype_policy",
+        baseline=(BASELINE, lambda row: row["dtype_policy"] == BASELINE),
+        ratio="vs_float32",
+        settings={"images": IMAGES, "encoder": "EncoderConfig(augment=False)"},
+    )
 
 
 if __name__ == "__main__":

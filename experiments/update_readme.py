@@ -254,36 +254,28 @@ def render_throughput_finding(rows):
     return "\n".join(lines)
 
 
-def render_encoder_layout(layout):
-    """The findings' table of the encoder's block orders, timed per backend in one run."""
-    lines = ["| backend | block order | ms per training step | vs Conv-BN-ReLU-MaxPool |"]
-    lines.append("|---|---|---|---|")
-    for row in layout["results"]:
-        lines.append(
-            f"| {row['backend']} | {row['layout']} | {row['ms_per_step']:.1f} | {row['vs_norm_first']:.2f}x |"
-        )
-    settings = layout["settings"]
-    lines += [
-        "",
-        f"The digit classifier's `train_on_batch` on {settings['images']} images, `{settings['encoder']}`; "
-        f"median of {settings['rounds']} rounds of {settings['steps']} steps. "
-        f"`experiments/{ENCODER_LAYOUT}` (`{layout['command']}`, {layout['machine']}).",
-    ]
-    return "\n".join(lines)
+def render_classifier_step_benchmark(path, column, title, ratio):
+    """A findings table of the digit classifier's training step per variant, timed per backend in one run.
 
-
-def render_encoder_precision(benchmark):
-    """The findings' table of the encoder's step per dtype policy, timed per backend in one run."""
-    lines = ["| backend | encoder dtype policy | ms per training step | vs float32 |", "|---|---|---|---|"]
+    Args:
+        path: str. The benchmark's results file, relative to experiments/.
+        column: str. The row key that names the variant (e.g. `"layout"`).
+        title: str. The variant column's heading.
+        ratio: (str, str). The row key of the ratio to the baseline and its heading.
+    """
+    benchmark = read(path)
+    ratio_key, ratio_title = ratio
+    lines = [f"| backend | {title} | ms per training step | {ratio_title} |", "|---|---|---|---|"]
     for row in benchmark["results"]:
-        policy, ms, ratio = row["dtype_policy"], row["ms_per_step"], row["vs_float32"]
-        lines.append(f"| {row['backend']} | {policy} | {ms:.1f} | {ratio:.2f}x |")
+        lines.append(
+            f"| {row['backend']} | {row[column]} | {row['ms_per_step']:.1f} | {row[ratio_key]:.2f}x |"
+        )
     settings = benchmark["settings"]
     lines += [
         "",
         f"The digit classifier's `train_on_batch` on {settings['images']} images, `{settings['encoder']}`; "
         f"median of {settings['rounds']} rounds of {settings['steps']} steps. "
-        f"`experiments/{ENCODER_PRECISION}` (`{benchmark['command']}`, {benchmark['machine']}).",
+        f"`experiments/{path}` (`{benchmark['command']}`, {benchmark['machine']}).",
     ]
     return "\n".join(lines)
 
@@ -398,8 +390,12 @@ def findings_blocks():
     """`{block name: text}` of experiments/findings.md."""
     blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
-    blocks["encoder-layout"] = render_encoder_layout(read(ENCODER_LAYOUT))
-    blocks["encoder-precision"] = render_encoder_precision(read(ENCODER_PRECISION))
+    blocks["encoder-layout"] = render_classifier_step_benchmark(
+        ENCODER_LAYOUT, "layout", "block order", ("vs_norm_first", "vs Conv-BN-ReLU-MaxPool")
+    )
+    blocks["encoder-precision"] = render_classifier_step_benchmark(
+        ENCODER_PRECISION, "dtype_policy", "encoder dtype policy", ("vs_float32", "vs float32")
+    )
     blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
     blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
     return blocks

@@ -4,7 +4,8 @@ Keras picks its backend at import, so a benchmark script (`experiments/benchmark
 runs itself once per backend with `--child` under `KERAS_BACKEND=<backend>`
 (`measure_backends`); the child measures and prints its rows (`print_rows`),
 and the parent gathers every backend's rows into one results file
-(`write_benchmark`).
+(`write_benchmark`). A benchmark that times variants of one step against a
+baseline variant hands the whole parent's side to `compare_to_baseline`.
 """
 
 import argparse
@@ -129,3 +130,40 @@ def write_benchmark(args, rows, settings):
     settings = {**settings, "steps": args.steps, "rounds": args.rounds, "statistic": "median round"}
     atomic_write_json(args.results, benchmark_results(rows, settings))
     print(f"wrote {args.results}")
+
+
+def compare_to_baseline(script, args, column, baseline, ratio, settings, note=None):
+    """The parent's side of a benchmark that times variants against a baseline variant, on each backend.
+
+    Measures each backend (`measure_backends`), divides each of its rows'
+    `ms_per_step` by the backend's baseline time (`add_ratio`), prints a line
+    per row and writes the rows measured so far after each backend
+    (`write_benchmark`), so a backend that fails keeps the ones before it.
+
+    Args:
+        script: str. The benchmark script (its `__file__`), run as the children.
+        args: its parsed `benchmark_parser` options.
+        column: str. The row key that names the variant a row times (e.g. `"layout"`).
+        baseline: (str, callable). The baseline's label in the printed lines,
+            and a predicate on a row; a backend's baseline time is the fastest
+            of its rows that the predicate accepts.
+        ratio: str. The row key that the ratio to the baseline goes into.
+        settings: dict. The script's settings for the results file.
+        note: callable row -> str, or None. Added to a row's printed line.
+
+    Returns:
+        The rows of every backend, in order.
+    """
+    label, is_baseline = baseline
+    rows = []
+    for backend, backend_rows in measure_backends(script, args):
+        baseline_ms = min(row["ms_per_step"] for row in backend_rows if is_baseline(row))
+        for row in add_ratio(backend_rows, ratio, baseline_ms):
+            rows.append(row)
+            extra = note(row) if note else ""
+            print(
+                f"{backend:>10} {row[column]:>24}: {row['ms_per_step']:8.2f} ms per step "
+                f"({row[ratio]:.2f}x {label}{extra})"
+            )
+        write_benchmark(args, rows, settings)
+    return rows

@@ -1,14 +1,15 @@
-"""The benchmarks: their shared machinery, the convolution step, the resamplers, the block orders."""
+"""The benchmarks: their shared machinery, the convolution step, the resamplers, the step variants."""
 
-import importlib.util
 import json
 import sys
+from argparse import Namespace
 
 import keras
 import pytest
 from run_script import ROOT, run_benchmark
 
-from mnist_vit.benchmarks import add_ratio, measure_backends, rows_from_child, time_steps
+from mnist_vit import benchmarks
+from mnist_vit.benchmarks import add_ratio, compare_to_baseline, measure_backends, rows_from_child, time_steps
 from mnist_vit.errors import BackendError, UsageError
 
 PLAIN = {"tensorflow": {"plain NHWC"}, "jax": {"plain NHWC"}, "torch": {"plain NCHW", "plain channels-last"}}
@@ -51,23 +52,32 @@ def test_an_unwritable_results_folder_is_reported_before_any_backend_runs(tmp_pa
         next(measure_backends(str(tmp_path / "never_run.py"), Args()))
 
 
-def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, monkeypatch):
-    script = ROOT / "experiments" / "benchmark_encoder_layout.py"
-    spec = importlib.util.spec_from_file_location("benchmark_encoder_layout", script)
-    layout = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(layout)
-
+def test_each_backend_is_compared_with_its_own_fastest_baseline_row(tmp_path, monkeypatch):
     def measured(script, args):
-        yield "tensorflow", [{"layout": layout.NORM_FIRST, "ms_per_step": 2.0}]
+        yield "tensorflow", [{"v": "a", "ms_per_step": 6.0}, {"v": "b", "ms_per_step": 3.0}]
+        yield (
+            "jax",
+            [{"v": "a", "ms_per_step": 9.0}, {"v": "b", "ms_per_step": 12.0}, {"v": "c", "ms_per_step": 4.5}],
+        )
+
+    monkeypatch.setattr(benchmarks, "measure_backends", measured)
+    args = Namespace(results=str(tmp_path / "compared.json"), steps=1, rounds=1)
+    rows = compare_to_baseline("script.py", args, "v", ("a or b", lambda row: row["v"] != "c"), "vs_ab", {})
+    assert [row["vs_ab"] for row in rows] == [2.0, 1.0, 1.0, 1.33, 0.5]
+    assert json.loads((tmp_path / "compared.json").read_text())["results"] == rows
+
+
+def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, monkeypatch):
+    def measured(script, args):
+        yield "tensorflow", [{"v": "a", "ms_per_step": 2.0}]
         raise BackendError("the jax measurement failed (exit code 1)")
 
-    monkeypatch.setattr(layout, "measure_backends", measured)
-    results = tmp_path / "layout.json"
-    monkeypatch.setattr(sys, "argv", ["benchmark_encoder_layout.py", "--results", str(results)])
+    monkeypatch.setattr(benchmarks, "measure_backends", measured)
+    args = Namespace(results=str(tmp_path / "compared.json"), steps=1, rounds=1)
     with pytest.raises(BackendError):
-        layout.main()
-    rows = json.loads(results.read_text())["results"]
-    assert rows == [{"layout": layout.NORM_FIRST, "ms_per_step": 2.0, "vs_norm_first": 1.0}]
+        compare_to_baseline("script.py", args, "v", ("a", lambda row: row["v"] == "a"), "vs_a", {})
+    rows = json.loads((tmp_path / "compared.json").read_text())["results"]
+    assert rows == [{"v": "a", "ms_per_step": 2.0, "vs_a": 1.0}]
 
 
 @pytest.mark.slow
@@ -97,22 +107,26 @@ def test_the_augmentation_benchmark_times_both_resamplers_on_the_same_transforms
 
 
 @pytest.mark.slow
-def test_the_encoder_layout_benchmark_times_both_block_orders(tmp_path):
+@pytest.mark.parametrize(
+    ("script", "column", "variants", "ratio"),
+    [
+        (
+            "benchmark_encoder_layout.py",
+            "layout",
+            ("Conv-BN-ReLU-MaxPool", "Conv-MaxPool-BN-ReLU"),
+            "vs_norm_first",
+        ),
+        ("benchmark_encoder_precision.py", "dtype_policy", ("float32", "mixed_bfloat16"), "vs_float32"),
+    ],
+)
+def test_a_classifier_step_benchmark_times_each_variant_against_the_first(
+    tmp_path, script, column, variants, ratio
+):
     backend = keras.backend.backend()
-    written = run_benchmark("benchmark_encoder_layout.py", tmp_path / "encoder_layout.json", backend)
-    rows = {row["layout"]: row for row in written["results"]}
-    assert set(rows) == {"Conv-MaxPool-BN-ReLU", "Conv-BN-ReLU-MaxPool"}
-    assert rows["Conv-BN-ReLU-MaxPool"]["vs_norm_first"] == 1.0
-    assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
-
-
-@pytest.mark.slow
-def test_the_encoder_precision_benchmark_times_both_dtype_policies(tmp_path):
-    backend = keras.backend.backend()
-    written = run_benchmark("benchmark_encoder_precision.py", tmp_path / "encoder_precision.json", backend)
-    rows = {row["dtype_policy"]: row for row in written["results"]}
-    assert set(rows) == {"float32", "mixed_bfloat16"}
-    assert rows["float32"]["vs_float32"] == 1.0
+    written = run_benchmark(script, tmp_path / "benchmark.json", backend)
+    rows = {row[column]: row for row in written["results"]}
+    assert set(rows) == set(variants)
+    assert rows[variants[0]][ratio] == 1.0
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
 
 
