@@ -8,13 +8,17 @@
    sequences.
 3. The results file and figures go into the run folder (`--out`, default
    `runs/<task>`), with TensorBoard logs (`tensorboard --logdir <out>`); the
-   run's figures are compared with the committed reference
-   (`experiments/results/<task>.json`). `--publish` replaces the reference
-   and `figures/` instead.
+   run's figures are compared with the committed reference (TensorFlow's,
+   `experiments/results/<task>.json`). `--publish` replaces the committed
+   results and figures of the backend that runs instead: TensorFlow's are
+   the reference; JAX's and PyTorch's are `experiments/results/<backend>/`
+   and `figures/<backend>/`.
 
 Running the same command again resumes: completed trials and finished
-training runs are kept. Options, output folders and the data file are
-checked before Keras is imported, so a mistake is reported at once.
+training runs are kept, and the results file's `wall_seconds` counts the
+time of every process of the run (`processes` says how many). Options,
+output folders and the data file are checked before Keras is imported, so
+a mistake is reported at once.
 
     python experiments/run_tuner.py --task sum --data ../shared/data/mnist.npz
 """
@@ -22,7 +26,6 @@ checked before Keras is imported, so a mistake is reported at once.
 import json
 import os
 import sys
-import time
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import (
@@ -36,7 +39,17 @@ from mnist_vit.command_line import (
 )
 from mnist_vit.data import load_splits
 from mnist_vit.errors import UsageError
-from mnist_vit.results import best_epoch_value, run_metadata, seconds_to_reach, summarize, with_std
+from mnist_vit.results import (
+    REFERENCE_BACKEND,
+    backend_folder,
+    best_epoch_value,
+    compare_to_reference,
+    run_metadata,
+    seconds_to_reach,
+    summarize,
+    with_std,
+)
+from mnist_vit.run_clock import RunClock, read_clock
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import get_task, task_names
 
@@ -48,11 +61,16 @@ PUBLISHED_FIGURES = os.path.join(ROOT, "figures")
 MAX_SEQUENCES = 1_000_000  # per option: the fixed sets are held in memory as indices
 MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
 RESUME_HINT = "stopped: nothing finished is lost; run the same command again to resume"
+CLOCK_FILE = "clock.json"  # in the run folder: the job's wall-clock time over its processes (RunClock)
 
 
-def published_results(task_name):
-    """The committed reference results file of a task."""
-    return os.path.join(HERE, "results", f"{task_name}.json")
+def published_results(task_name, backend=REFERENCE_BACKEND):
+    """The committed results file of a task's default run on `backend`.
+
+    `REFERENCE_BACKEND`'s is the reference, `experiments/results/<task>.json`;
+    another backend's is `experiments/results/<backend>/<task>.json`.
+    """
+    return os.path.join(backend_folder(os.path.join(HERE, "results"), backend), f"{task_name}.json")
 
 
 def parse_args(argv=None):
@@ -105,19 +123,24 @@ def parse_args(argv=None):
     parser.add_argument(
         "--publish",
         action="store_true",
-        help="write the results file and figures over the committed reference "
-        "(experiments/results/<task>.json, figures/)",
+        help="write the results file and figures over the committed ones of this backend "
+        "(tensorflow: experiments/results/<task>.json and figures/; jax, torch: "
+        "experiments/results/<backend>/<task>.json and figures/<backend>/)",
     )
     parser.add_argument("--results", help="results file (default <out>/results.json)")
     parser.add_argument("--figures", help="folder for figures (default <out>/figures)")
     args = parser.parse_args(argv)
     args.out = args.out or os.path.join("runs", args.task)
-    if args.publish:
-        args.results = args.results or published_results(args.task)
-        args.figures = args.figures or PUBLISHED_FIGURES
-    args.results = args.results or os.path.join(args.out, "results.json")
-    args.figures = args.figures or os.path.join(args.out, "figures")
+    if not args.publish:  # the published paths depend on the backend: `publish_to`, once Keras is imported
+        args.results = args.results or os.path.join(args.out, "results.json")
+        args.figures = args.figures or os.path.join(args.out, "figures")
     return args
+
+
+def publish_to(args, backend):
+    """With `--publish`, sets the results file and figures folder not given to `backend`'s committed ones."""
+    args.results = args.results or published_results(args.task, backend)
+    args.figures = args.figures or backend_folder(PUBLISHED_FIGURES, backend)
 
 
 def apply_preset(args, task):
@@ -259,50 +282,44 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
         print(f"{model_name} seed {seed}: finished earlier, reusing {done}")
         with open(done) as f:
             return json.load(f)
-    start = time.time()
     model, history = train_seed(task, model_name, hyperparameters, splits, args, seed)
-    seconds = time.time() - start
+    seconds = history["elapsed_seconds"][-1]  # every epoch's, over resumed processes too
     metrics = test_metrics(task, model_name, model, splits["test"], args.test_sequences)
-    metrics[f"best_{task.monitor}"] = best_epoch_value(history.history, task.monitor, task.mode)
+    metrics[f"best_{task.monitor}"] = best_epoch_value(history, task.monitor, task.mode)
     metrics["train_seconds"] = round(seconds, 1)
-    metrics["seconds_to_validation"] = seconds_to_reach(history.history, task.monitor, (0.9, 0.95, 0.98))
+    metrics["seconds_to_validation"] = seconds_to_reach(history, task.monitor, (0.9, 0.95, 0.98))
     atomic_write_json(done, metrics)
     print(f"{model_name} seed {seed}: test {task.headline} {metrics[task.headline]:.4f} ({seconds:.0f}s)")
     return metrics
 
 
 def compare_with_reference(task, models, reference_path):
-    """Lines that set each model's key test figures (mean ± std) beside the reference's.
+    """Lines that set each model's key test figures (mean ± std) beside the reference's, with a verdict.
 
     A figure agrees when the two means are within twice the reference's
-    std over seeds.
+    std over seeds (`mnist_vit.results.compare_to_reference`).
     """
     if not os.path.isfile(reference_path):
         return []
     with open(reference_path) as f:
         reference = json.load(f)
-    lines = [f"compared with the reference {reference_path} ({reference['settings']['seeds']} seed(s)):"]
-    for name, entry in models.items():
-        if name not in reference["models"]:
-            continue
-        for key in dict.fromkeys((task.headline, *task.key_metrics)):
-            mine, ref = entry["test"], reference["models"][name]["test"]
-            if key not in ref:
-                continue
-            spread = ref.get(f"{key}_std") or 0.0
-            if not spread:
-                verdict = "the reference has one seed: no spread to compare with"
-            elif abs(mine[key] - ref[key]) <= 2 * spread:
-                verdict = "agrees within 2 std"
-            else:
-                verdict = "differs by more than 2 std"
-            lines.append(f"  {name} {key}: {with_std(mine, key)}, reference {with_std(ref, key)}: {verdict}")
+    lines = [
+        f"compared with the reference {reference_path} ({reference['backend']}, "
+        f"{reference['settings']['seeds']} seed(s)):"
+    ]
+    for name, key, verdict in compare_to_reference(task, models, reference["models"]):
+        mine, ref = models[name]["test"], reference["models"][name]["test"]
+        lines.append(f"  {name} {key}: {with_std(mine, key)}, reference {with_std(ref, key)}: {verdict}")
     return lines
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.publish:  # Keras says which backend runs (KERAS_BACKEND or keras.json), hence where to publish
+        publish_to(args, import_keras().backend.backend())
     check_outputs(args.results, (args.out, args.figures))
+    if not is_worker():
+        read_clock(os.path.join(args.out, CLOCK_FILE))  # a damaged clock is reported before any work
     splits = load_splits(args.data)
     import_keras()
     from mnist_vit.data_parallel import data_parallel
@@ -322,36 +339,57 @@ def run(task, args, splits):
     import keras
 
     from mnist_vit.figures import write_task_figures
-    from mnist_vit.sequences import MAX_LEN
 
     seeds = range(args.seed, args.seed + args.seeds)
     print(f"backend: {keras.backend.backend()}, task: {task.name}, tuner: {args.tuner}, seeds: {list(seeds)}")
     print(f"TensorBoard: tensorboard --logdir {args.out}")
-    start = time.time()
-
-    hyperparameters, best_trials, chosen_id = search(task, args, splits)
-    if hyperparameters is None:
+    if is_worker():
+        search(task, args, splits)
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: search finished")
         return 0
-    print(f"best hyperparameters: {hyperparameters.to_dict()}")
-    if args.search_only:
-        return 0
-    models = {}
-    for model_name in task.models:
-        per_seed = [train_and_test(task, model_name, hyperparameters, splits, args, seed) for seed in seeds]
-        models[model_name] = {
-            "hyperparameters": {
-                **hyperparameters.to_dict(),
-                "epochs": args.epochs,
-                "train_sequences_per_epoch": args.train_sequences,
-            },
-            "test": summarize(per_seed),
-            "per_seed": per_seed,
-        }
-    results = {
+    with RunClock(os.path.join(args.out, CLOCK_FILE)) as clock:
+        hyperparameters, best_trials, chosen_id = search(task, args, splits)
+        print(f"best hyperparameters: {hyperparameters.to_dict()}")
+        if args.search_only:
+            return 0
+        models = {}
+        for model_name in task.models:
+            per_seed = [
+                train_and_test(task, model_name, hyperparameters, splits, args, seed) for seed in seeds
+            ]
+            models[model_name] = {
+                "hyperparameters": {
+                    **hyperparameters.to_dict(),
+                    "epochs": args.epochs,
+                    "train_sequences_per_epoch": args.train_sequences,
+                },
+                "test": summarize(per_seed),
+                "per_seed": per_seed,
+            }
+        results = job_results(task, args, clock, best_trials, chosen_id, models)
+    atomic_write_json(args.results, results)
+    print(f"wrote {args.results}")
+    written = write_task_figures(task, results, args.out, args.figures, splits["test"])
+    print("figures: " + ", ".join(written))
+    if not args.publish or keras.backend.backend() != REFERENCE_BACKEND:
+        for line in compare_with_reference(task, models, published_results(task.name)):
+            print(line)
+    return 0
+
+
+def job_results(task, args, clock, best_trials, chosen_id, models):
+    """The results file's content: the run's metadata, time, settings, search and each model's test results.
+
+    `wall_seconds` is the job's wall-clock time over all its processes
+    (`clock`, a `RunClock`); `processes` is 1 unless it was stopped and resumed.
+    """
+    from mnist_vit.sequences import MAX_LEN
+
+    return {
         "task": task.name,
         **run_metadata(),
-        "wall_seconds": round(time.time() - start, 1),
+        "wall_seconds": round(clock.seconds(), 1),
+        "processes": clock.processes,
         "settings": {
             "preset": args.preset,
             "tuner": args.tuner,
@@ -368,14 +406,6 @@ def run(task, args, splits):
         "search": {"objective": task.monitor, "chosen_trial": chosen_id, "best_trials": best_trials},
         "models": models,
     }
-    atomic_write_json(args.results, results)
-    print(f"wrote {args.results}")
-    written = write_task_figures(task, results, args.out, args.figures, splits["test"])
-    print("figures: " + ", ".join(written))
-    if not args.publish:
-        for line in compare_with_reference(task, models, published_results(task.name)):
-            print(line)
-    return 0
 
 
 if __name__ == "__main__":

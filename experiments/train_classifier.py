@@ -10,7 +10,6 @@ the data file are checked before Keras is imported.
 """
 
 import os
-import time
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
@@ -49,7 +48,7 @@ def main(argv=None):
         check_writable(folder)
     splits = load_splits(args.data)
     keras = import_keras()
-    from mnist_vit.callbacks import make_callbacks
+    from mnist_vit.callbacks import make_callbacks, read_history
     from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
     from mnist_vit.training import make_optimizer
 
@@ -68,8 +67,7 @@ def main(argv=None):
         metrics=["accuracy"],
     )
     callbacks, best_path = make_callbacks(args.out, monitor="val_accuracy", mode="max")
-    start = time.time()
-    history = model.fit(
+    model.fit(
         as_images(splits["train"]),
         splits["train"].labels,
         validation_data=(as_images(splits["validation"]), splits["validation"].labels),
@@ -77,19 +75,17 @@ def main(argv=None):
         batch_size=args.batch_size,
         callbacks=callbacks,
     )
-    train_seconds = time.time() - start
+    history = read_history(args.out)  # every epoch, those before a resume included
 
     best = keras.saving.load_model(best_path)
     test_loss, test_accuracy = best.evaluate(
         as_images(splits["test"]), splits["test"].labels, batch_size=512, verbose=0
     )
-    best_epoch = max(
-        range(len(history.history["val_accuracy"])), key=history.history["val_accuracy"].__getitem__
-    )
+    best_epoch = max(range(len(history["val_accuracy"])), key=history["val_accuracy"].__getitem__)
     results = {
         "task": "classification",
         **run_metadata(),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(history["elapsed_seconds"][-1], 1),
         "models": {
             "cnn": {
                 "hyperparameters": {
@@ -101,7 +97,7 @@ def main(argv=None):
                     "parameters": best.count_params(),
                 },
                 "best_epoch": best_epoch + 1,
-                "validation": {"accuracy": history.history["val_accuracy"][best_epoch]},
+                "validation": {"accuracy": history["val_accuracy"][best_epoch]},
                 "test": {"accuracy": test_accuracy, "loss": test_loss},
             }
         },

@@ -2,9 +2,11 @@
 
 Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
 
-- README `results`: `experiments/results/classification.json` and
-  `experiments/results/<task>.json` of every registered task, beside the
-  original project's numbers;
+- README `results`: `experiments/results/classification.json`,
+  `experiments/results/<task>.json` of every registered task (the
+  reference, TensorFlow's) and `experiments/results/<backend>/<task>.json`
+  where another backend's default run is committed, beside the original
+  project's numbers;
 - README `performance`: `experiments/results/throughput.json`;
 - README `convolution`: `experiments/results/convolution.json`;
 - README `augmentation`: `experiments/results/augmentation.json`;
@@ -24,7 +26,8 @@ import json
 import os
 import sys
 
-from mnist_vit.backends import import_keras
+from mnist_vit.backends import BACKENDS, import_keras
+from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference
 from mnist_vit.tasks import get_task, task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,44 +71,74 @@ def read(path):
         return json.load(f)
 
 
+def wall_time(run):
+    """A run's wall time in minutes, saying so when it was stopped and resumed (`processes` > 1)."""
+    processes = run.get("processes", 1)
+    resumed = f" over {processes} processes (stopped and resumed)" if processes > 1 else ""
+    return f"{run['wall_seconds'] / 60:.0f} minutes{resumed}"
+
+
 def render_results(classification, runs):
-    """The README's results table: classification, then each task's models."""
-    lines = ["| task | model | our test result | original project | command |", "|---|---|---|---|---|"]
+    """The README's results table: classification, then each task's models on each backend.
+
+    Args:
+        classification: the classification results file, or None.
+        runs: `[(task name, results file)]`, a task's reference run (the
+            reference backend's) before its runs on the other backends.
+    """
+    lines = [
+        "| task | model | backend | our test result | original project | command |",
+        "|---|---|---|---|---|---|",
+    ]
     if classification:
-        test = classification["models"]["cnn"]["test"]
+        test, backend = classification["models"]["cnn"]["test"], classification["backend"]
         command = classification["command"]
-        lines.append(f"| classification | CNN | accuracy {test['accuracy']:.4f} | n/a | `{command}` |")
-    for name, run in runs.items():
+        lines.append(
+            f"| classification | CNN | {backend} | accuracy {test['accuracy']:.4f} | n/a | `{command}` |"
+        )
+    for name, run in runs:
         task = get_task(name)
         for model, entry in run["models"].items():
             ours = task.describe_results(entry["test"])
             original = task.original.get(model, "n/a")
             label = task.models[model].label
-            lines.append(f"| {name} | {label} | {ours} | {original} | `{run['command']}` |")
-    backends = sorted({run["backend"] for run in [classification, *runs.values()] if run})
+            lines.append(
+                f"| {name} | {label} | {run['backend']} | {ours} | {original} | `{run['command']}` |"
+            )
     lines += [
         "",
-        f"Written by `python experiments/update_readme.py` from `experiments/results/*.json` (backend: "
-        f"{', '.join(backends)}; mean ± sample std over the training seeds where there are several). "
-        "Test sets: MNIST's test split, never used for tuning or model selection; sequences of lengths "
-        "1..10 with a fixed seed. Each task's command, on "
-        f"{next(iter(runs.values()))['machine'] if runs else 'its machine'}:",
+        "Written by `python experiments/update_readme.py` from `experiments/results/*.json` (the "
+        f"{REFERENCE_BACKEND} reference) and `experiments/results/<backend>/*.json`; mean ± sample std over "
+        "the training seeds where there are several. Test sets: MNIST's test split, never used for tuning or "
+        "model selection; sequences of lengths 1..10 with a fixed seed. Each run's command, on "
+        f"{runs[0][1]['machine'] if runs else 'its machine'}:",
         "",
     ]
-    for name, run in runs.items():
+    references = {name: run for name, run in runs if run["backend"] == REFERENCE_BACKEND}
+    for name, run in runs:
         settings = run["settings"]
         seeds = settings["seeds"]
-        expect = (
-            "a run of the same command should give each mean within about two of its stds"
-            if seeds > 1
-            else "one seed, so no spread is given"
-        )
         lines.append(
-            f"- {name}: {seeds} seed{'s' if seeds > 1 else ''}, {settings['trials']} trials of "
-            f"{settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
-            f"{run['wall_seconds'] / 60:.0f} minutes in all; {expect}."
+            f"- {name} on {run['backend']}: {seeds} seed{'s' if seeds > 1 else ''}, {settings['trials']} "
+            f"trials of {settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
+            f"{wall_time(run)} in all; {agreement(name, run, references.get(name))}."
         )
     return "\n".join(lines)
+
+
+def agreement(name, run, reference):
+    """What a run of the task `name` should be compared with, or how it compares with the reference run."""
+    if run["backend"] == REFERENCE_BACKEND:
+        if run["settings"]["seeds"] == 1:
+            return "one seed, so no spread is given"
+        return "a run of the same command should give each mean within about two of its stds"
+    if reference is None:
+        return f"there is no {REFERENCE_BACKEND} reference to compare with"
+    verdicts = compare_to_reference(get_task(name), run["models"], reference["models"])
+    differing = [f"{model} {key}" for model, key, verdict in verdicts if verdict == DIFFERS]
+    if differing:
+        return f"differs from the {REFERENCE_BACKEND} reference by more than 2 std in {', '.join(differing)}"
+    return f"every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
 
 
 def render_search_study(study):
@@ -294,7 +327,7 @@ def render_anchor_precision(rows):
             lines.append(
                 f"| {variant} | {task.models[model].label} | {task.describe_results(test)} "
                 f"| {test['train_seconds']:.0f} ± {test['train_seconds_std']:.0f} "
-                f"| {run['wall_seconds'] / 60:.0f} min | `experiments/{path}` (`{run['command']}`) |"
+                f"| {wall_time(run)} | `experiments/{path}` (`{run['command']}`) |"
             )
     return "\n".join(lines)
 
@@ -364,13 +397,20 @@ def rewrite(path, blocks):
         f.write(text)
 
 
+def committed_runs():
+    """`[(task name, results file)]`: each task's committed default runs, the reference backend's first."""
+    runs = []
+    for name in task_names():
+        for backend in BACKENDS:
+            path = os.path.join(backend_folder("results", backend), f"{name}.json")
+            if os.path.exists(os.path.join(HERE, path)):
+                runs.append((name, read(path)))
+    return runs
+
+
 def readme_blocks():
     """`{block name: text}` of README.md, from the committed results files that exist."""
-    runs = {
-        name: read(f"results/{name}.json")
-        for name in task_names()
-        if os.path.exists(os.path.join(HERE, "results", f"{name}.json"))
-    }
+    runs = committed_runs()
     classification_path = os.path.join(HERE, "results", "classification.json")
     classification = read("results/classification.json") if os.path.exists(classification_path) else None
     blocks = {"results": render_results(classification, runs)}

@@ -1,5 +1,6 @@
 """The callbacks of one training run: resume after a crash, best checkpoint, time, logs."""
 
+import csv
 import json
 import math
 import os
@@ -54,19 +55,49 @@ class BestModelCheckpoint(keras.callbacks.Callback):
 
 
 class ElapsedTime(keras.callbacks.Callback):
-    """Adds `elapsed_seconds` (since this process started training) to each epoch's logs.
+    """Adds `elapsed_seconds` (seconds of training so far) to each epoch's logs.
 
     Placed before the loggers, it puts the time into `history.csv` and
     TensorBoard, so "how long until validation accuracy reached x" can be
-    read off a run.
+    read off a run. A resumed run passes the `elapsed_seconds` of its last
+    completed epoch as `offset`, so the count goes on across processes (the
+    unfinished epoch of a killed process is trained again and counted once).
+
+    Args:
+        offset: float. Seconds of training before this process.
     """
+
+    def __init__(self, offset=0.0):
+        super().__init__()
+        self.offset = offset
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["elapsed_seconds"] = time.perf_counter() - self.start
+            logs["elapsed_seconds"] = self.offset + time.perf_counter() - self.start
+
+
+def read_history(run_dir):
+    """Every completed epoch's logs of a run, resumed parts included, from `run_dir/history.csv`.
+
+    Returns:
+        `{name: [float per epoch]}`, the shape of `History.history` (NaN
+        where an epoch lacks a metric); empty when no epoch completed.
+    """
+    path = os.path.join(run_dir, "history.csv")
+    if not os.path.isfile(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
+    return {name: [_number(row[name]) for row in rows] for name in names}
+
+
+def _number(text):
+    """A CSV cell as a float; `CSVLogger`'s `NA` (a metric missing from an epoch) as NaN."""
+    return math.nan if text in ("", "NA") else float(text)
 
 
 def make_callbacks(run_dir, monitor, mode):
@@ -76,7 +107,8 @@ def make_callbacks(run_dir, monitor, mode):
       started again with the same command resumes after its last completed
       epoch (same weights, optimizer state and schedule) and ends with the
       same number of epochs; the backup is removed when training finishes.
-    - `elapsed_seconds` in the epoch logs (`ElapsedTime`).
+    - `elapsed_seconds` in the epoch logs (`ElapsedTime`), counted on from
+      the last completed epoch when resuming.
     - A CSV log (`run_dir/history.csv`, appended to on a resume).
     - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
     - TensorBoard logs (`run_dir/logs`).
@@ -88,9 +120,10 @@ def make_callbacks(run_dir, monitor, mode):
     backup_dir = os.path.join(run_dir, "backup")
     resuming = os.path.isdir(backup_dir)
     best_path = os.path.join(run_dir, "best.keras")
+    elapsed = read_history(run_dir).get("elapsed_seconds") if resuming else None
     callbacks = [
         keras.callbacks.BackupAndRestore(backup_dir),
-        ElapsedTime(),
+        ElapsedTime(offset=elapsed[-1] if elapsed else 0.0),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
         BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),

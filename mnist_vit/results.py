@@ -1,4 +1,4 @@
-"""What a results file holds: run metadata, and metrics summarised over seeds."""
+"""Results files: run metadata, metrics summarised over seeds, where committed ones lie, how two compare."""
 
 import os
 import platform
@@ -7,15 +7,29 @@ import sys
 
 import numpy as np
 
+DEFAULT_BACKEND = "tensorflow"  # Keras's, when neither KERAS_BACKEND nor keras.json names one
+REFERENCE_BACKEND = "tensorflow"  # the backend whose committed runs are the reference for every run
+
+
+def backend_folder(folder, backend):
+    """A backend's committed files: in `folder` for `REFERENCE_BACKEND`, else in `folder/<backend>`."""
+    return folder if backend == REFERENCE_BACKEND else os.path.join(folder, backend)
+
 
 def run_metadata(argv=None):
-    """The command, backend and versions of this run, for a results file."""
+    """The command, backend and versions of this run, for a results file.
+
+    The command names the backend (`KERAS_BACKEND=jax python ...`) unless it
+    is Keras's default, so that it reruns the same way.
+    """
     import keras
 
     argv = sys.argv if argv is None else argv
+    backend = keras.backend.backend()
+    chosen = "" if backend == DEFAULT_BACKEND else f"KERAS_BACKEND={backend} "
     return {
-        "command": "python " + shlex.join(argv),
-        "backend": keras.backend.backend(),
+        "command": f"{chosen}python {shlex.join(argv)}",
+        "backend": backend,
         "versions": {
             "python": platform.python_version(),
             "keras": keras.__version__,
@@ -106,3 +120,37 @@ def seconds_to_reach(history, monitor, thresholds):
         epochs = [i for i, value in enumerate(history[monitor]) if value >= threshold]
         reached[str(threshold)] = round(history["elapsed_seconds"][epochs[0]], 1) if epochs else None
     return reached
+
+
+AGREES = "agrees within 2 std"
+DIFFERS = "differs by more than 2 std"
+NO_SPREAD = "the reference has one seed: no spread to compare with"
+
+
+def compare_to_reference(task, models, reference_models):
+    """Each model's key test figures against a reference run's: `[(model, key, verdict)]`.
+
+    For every model of `models` that the reference has, and each of
+    `task.headline` and `task.key_metrics` that its test results hold, the
+    verdict is `AGREES` when the two means are within twice the reference's
+    std over seeds, `DIFFERS` when they are not, and `NO_SPREAD` when the
+    reference has one seed.
+
+    Args:
+        task: `Task`.
+        models, reference_models: the `models` of two results files.
+    """
+    verdicts = []
+    for name, entry in models.items():
+        if name not in reference_models:
+            continue
+        mine, ref = entry["test"], reference_models[name]["test"]
+        for key in dict.fromkeys((task.headline, *task.key_metrics)):
+            if key not in ref:
+                continue
+            spread = ref.get(f"{key}_std") or 0.0
+            if not spread:
+                verdicts.append((name, key, NO_SPREAD))
+            else:
+                verdicts.append((name, key, AGREES if abs(mine[key] - ref[key]) <= 2 * spread else DIFFERS))
+    return verdicts

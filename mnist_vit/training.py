@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from mnist_vit.callbacks import make_callbacks
+from mnist_vit.callbacks import make_callbacks, read_history
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
 from mnist_vit.encoder import build_encoder
 from mnist_vit.safe_files import save_model_atomically
@@ -87,6 +87,10 @@ def train_sequence_model(
 ):
     """Trains one model with `model.fit` for every epoch; returns `(model, history)`.
 
+    `history` is `{metric: [value per epoch]}` of every epoch of the run,
+    those of earlier processes included when it resumed
+    (`mnist_vit.callbacks.read_history`).
+
     Training sequences are drawn afresh every epoch from the train split;
     validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
     validation split; both have lengths uniform on `lengths` (inclusive).
@@ -119,11 +123,9 @@ def train_sequence_model(
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
     callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
-    history = model.fit(
-        train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose
-    )
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
     save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
-    return model, history
+    return model, read_history(run_dir)
 
 
 def evaluate_sequence_model(

@@ -1,5 +1,6 @@
 """The README's and findings' tables are what `experiments/update_readme.py` writes from the results."""
 
+import copy
 import importlib.util
 
 import pytest
@@ -36,3 +37,23 @@ def test_every_generated_block_matches_the_committed_results_files(document, blo
         assert block(text, name) == content, (
             f"{document.name} block {name!r}: run experiments/update_readme.py"
         )
+
+
+def test_another_backends_run_is_a_row_group_compared_with_the_reference():
+    reference = UPDATE_README.read("results/sum.json")
+    other = copy.deepcopy(reference)
+    other["backend"] = "jax"
+    rows = [("sum", reference), ("sum", other)]
+    agrees = UPDATE_README.render_results(None, rows)
+    assert "| sum | Transformer | jax |" in agrees and "| sum | Transformer | tensorflow |" in agrees
+    assert (
+        "- sum on jax:" in agrees and "every key figure within two stds of the tensorflow reference" in agrees
+    )
+
+    test = other["models"]["transformer"]["test"]
+    test["exact_accuracy"] -= 3 * reference["models"]["transformer"]["test"]["exact_accuracy_std"]
+    differs = UPDATE_README.render_results(None, rows)
+    assert (
+        "differs from the tensorflow reference by more than 2 std in transformer exact_accuracy." in differs
+    )
+    assert "there is no tensorflow reference" in UPDATE_README.render_results(None, rows[1:])

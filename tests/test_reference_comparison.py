@@ -2,7 +2,7 @@
 
 import json
 
-from run_script import load_run_tuner
+from run_script import EXPERIMENTS, ROOT, load_run_tuner
 
 from mnist_vit.tasks import get_task
 
@@ -12,6 +12,7 @@ def test_each_key_figure_is_compared_with_the_references_spread(tmp_path):
     reference.write_text(
         json.dumps(
             {
+                "backend": "tensorflow",
                 "settings": {"seeds": 3},
                 "models": {
                     "transformer": {
@@ -42,7 +43,7 @@ def test_each_key_figure_is_compared_with_the_references_spread(tmp_path):
         "deepsets": {"test": {"exact_accuracy": 0.96, "exact_accuracy_std": 0.0, "mse": 0.4, "mse_std": 0.0}},
     }
     lines = load_run_tuner().compare_with_reference(get_task("sum"), mine, str(reference))
-    assert lines[0].endswith("(3 seed(s)):")
+    assert lines[0].endswith("(tensorflow, 3 seed(s)):")
     one_seed = "the reference has one seed: no spread to compare with"
     assert lines[1:] == [
         "  transformer exact_accuracy: 0.9620 ± 0.0030, reference 0.9700 ± 0.0050: agrees within 2 std",
@@ -57,3 +58,17 @@ def test_each_key_figure_is_compared_with_the_references_spread(tmp_path):
 
 def test_without_a_reference_file_nothing_is_compared(tmp_path):
     assert load_run_tuner().compare_with_reference(get_task("sum"), {}, str(tmp_path / "none.json")) == []
+
+
+def test_publishing_replaces_only_the_running_backends_committed_files():
+    run_tuner = load_run_tuner()
+    for backend, results, figures in [
+        ("tensorflow", EXPERIMENTS / "results" / "sum.json", ROOT / "figures"),
+        ("torch", EXPERIMENTS / "results" / "torch" / "sum.json", ROOT / "figures" / "torch"),
+    ]:
+        args = run_tuner.parse_args(["--task", "sum", "--publish"])
+        run_tuner.publish_to(args, backend)
+        assert (args.results, args.figures) == (str(results), str(figures))
+    args = run_tuner.parse_args(["--task", "sum", "--publish", "--results", "mine.json"])
+    run_tuner.publish_to(args, "jax")
+    assert args.results == "mine.json"

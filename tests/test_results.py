@@ -1,8 +1,17 @@
-"""Results files' summary over seeds: means, spreads, and thresholds some seeds never reached."""
+"""Results files: summaries over seeds, thresholds some seeds never reached, the command, where they lie."""
+
+import os
 
 import pytest
 
-from mnist_vit.results import best_epoch_value, seconds_to_reach, summarize, with_std
+from mnist_vit.results import (
+    backend_folder,
+    best_epoch_value,
+    run_metadata,
+    seconds_to_reach,
+    summarize,
+    with_std,
+)
 
 
 def test_summary_averages_seeds_and_skips_thresholds_never_reached():
@@ -40,3 +49,17 @@ def test_the_best_epoch_is_the_largest_or_smallest_value():
     history = {"val_auc": [0.5, 0.92, 0.91], "val_loss": [0.7, 0.3, 0.4]}
     assert best_epoch_value(history, "val_auc", "max") == 0.92
     assert best_epoch_value(history, "val_loss", "min") == 0.3
+
+
+def test_the_recorded_command_names_the_backend_unless_it_is_kerass_default():
+    import keras
+
+    command = run_metadata(["experiments/run_tuner.py", "--task", "sum"])["command"]
+    backend = keras.backend.backend()
+    named = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
+    assert command == f"{named}python experiments/run_tuner.py --task sum"
+
+
+def test_the_reference_backends_files_lie_in_the_folder_and_the_others_in_subfolders():
+    assert backend_folder("results", "tensorflow") == "results"
+    assert backend_folder("results", "jax") == os.path.join("results", "jax")

@@ -46,3 +46,12 @@ def test_data_path_that_does_not_load(tmp_path):
     result = run_tuner(["--data", str(bad), "--out", str(tmp_path / "out"), "--figures", str(tmp_path)])
     check_one_line_error(result, str(bad), "not a readable .npz")
     assert not any((tmp_path / "out").rglob("*.json"))
+
+
+def test_a_damaged_run_clock_is_named_before_any_work(tmp_path, mnist_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "clock.json").write_text('{"seconds": -5, "processes": 1}')
+    result = run_tuner(["--data", mnist_path, "--out", str(out)])
+    check_one_line_error(result, str(out / "clock.json"), "is not a run clock; remove it")
+    assert (out / "clock.json").read_text() == '{"seconds": -5, "processes": 1}'

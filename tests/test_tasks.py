@@ -77,9 +77,10 @@ def distinct_task(monkeypatch):
 def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path, distinct_task):
     committed = sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir())
     out = tmp_path / "run"
-    code = load_run_tuner().main(["--task", "distinct", *TINY_RUN, "--data", mnist_path, "--out", str(out)])
-    assert code == 0
+    command = ["--task", "distinct", *TINY_RUN, "--data", mnist_path, "--out", str(out)]
+    assert load_run_tuner().main(command) == 0
     results = json.loads((out / "results.json").read_text())
+    assert results["processes"] == 1 and results["wall_seconds"] > 0
     assert results["task"] == "distinct" and results["settings"]["seeds"] == 2
     # A preset without a search margin keeps the best trial.
     assert results["settings"]["search_margin"] == 0.0
@@ -93,6 +94,11 @@ def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path
     }
     model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "final.keras"))
     assert task is distinct_task and model.name == "distinct_counter"
+    # The same command again reuses the finished work, and its time counts on from the first's.
+    assert load_run_tuner().main(command) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["models"] == results["models"]
+    assert again["processes"] == 2 and again["wall_seconds"] >= results["wall_seconds"]
     # The run wrote nothing into the checkout's committed results.
     assert sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir()) == committed
 

@@ -1,6 +1,7 @@
 """A training run killed with SIGKILL mid-epoch resumes after its last completed epoch."""
 
 import csv
+import json
 import signal
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import sys
 import keras
 import pytest
 from run_script import ROOT, script_env
+
+from mnist_vit.callbacks import read_history
 
 pytestmark = pytest.mark.slow  # subprocesses
 
@@ -46,7 +49,15 @@ def test_sigkill_mid_epoch_then_same_command_resumes(tmp_path, mnist_path):
     assert "Epoch 1/" not in resumed.stdout and "Epoch 3/" in resumed.stdout
     assert history_epochs(out / "history.csv") == list(range(EPOCHS))
     assert not (out / "backup").exists()
-    assert results.exists()
+    # The time and the best epoch count the epochs of both processes.
+    history = read_history(str(out))
+    elapsed = history["elapsed_seconds"]
+    assert elapsed == sorted(set(elapsed))  # counted on across the resume, not from 0 again
+    written = json.loads(results.read_text())
+    assert written["train_seconds"] == round(elapsed[-1], 1)
+    cnn = written["models"]["cnn"]
+    assert cnn["validation"]["accuracy"] == max(history["val_accuracy"])
+    assert history["val_accuracy"][cnn["best_epoch"] - 1] == max(history["val_accuracy"])
     assert keras.saving.load_model(out / "best.keras").count_params() > 0
     assert not list(out.glob(".tmp-*"))
 
