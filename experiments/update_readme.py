@@ -8,6 +8,8 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   where another backend's default run is committed, beside the original
   project's numbers;
 - README `performance`: `experiments/results/throughput.json`;
+- README `gpu-performance`: `experiments/results/gpu/throughput.json` (the
+  same benchmark on a GPU machine, `experiments/results/gpu/device.txt`);
 - README `convolution`: `experiments/results/convolution.json`;
 - README `augmentation`: `experiments/results/augmentation.json`;
 - README `search-study`: `experiments/results/search_study_<task>.json`
@@ -184,7 +186,11 @@ def render_search_study(study):
     return "\n".join(lines)
 
 
-def render_performance(throughput):
+def render_performance(throughput, path, closing):
+    """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/).
+
+    `closing` is a sentence added after the line that names the file and the command.
+    """
     lines = [
         "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
         "| predict seq/s (buckets / padded) | padding share of encoded slots (buckets / padded) "
@@ -203,9 +209,8 @@ def render_performance(throughput):
         )
     lines += [
         "",
-        "Written by `python experiments/update_readme.py` from `experiments/results/throughput.json`, "
-        f"made by `{throughput['command']}` on {throughput['machine']}. The original project trained at "
-        f"{ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
+        f"Written by `python experiments/update_readme.py` from `experiments/{path}`, "
+        f"made by `{throughput['command']}` on {throughput['machine']}. {closing}",
     ]
     return "\n".join(lines)
 
@@ -415,7 +420,17 @@ def readme_blocks():
     classification = read("results/classification.json") if os.path.exists(classification_path) else None
     blocks = {"results": render_results(classification, runs)}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
-        blocks["performance"] = render_performance(read("results/throughput.json"))
+        blocks["performance"] = render_performance(
+            read("results/throughput.json"),
+            "results/throughput.json",
+            f"The original project trained at {ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
+        )
+    if os.path.exists(os.path.join(HERE, "results", "gpu", "throughput.json")):
+        blocks["gpu-performance"] = render_performance(
+            read("results/gpu/throughput.json"),
+            "results/gpu/throughput.json",
+            "The GPU: `experiments/results/gpu/device.txt`.",
+        )
     if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
         blocks["convolution"] = render_convolution(read("results/convolution.json"))
     if os.path.exists(os.path.join(HERE, "results", "augmentation.json")):
