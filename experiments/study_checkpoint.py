@@ -18,7 +18,6 @@ same command again resumes.
     python experiments/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
 """
 
-import csv
 import json
 import os
 
@@ -90,6 +89,7 @@ def trained_run(task, model_name, hyperparameters, splits, settings, seed):
 
 def study(task, args, splits):
     """Trains every seed and tests both of its models; returns the results dict."""
+    from mnist_vit.callbacks import read_history
     from mnist_vit.search import default_values, trial_hyperparameters
     from mnist_vit.training import FINAL_MODEL
 
@@ -103,8 +103,7 @@ def study(task, args, splits):
         final.append(tested(task, model_name, splits, settings, run_dir, FINAL_MODEL, "final_test.json"))
         with open(os.path.join(run_dir, "train", "best.keras.best.json")) as f:
             epoch = json.load(f)["epoch"]
-        with open(os.path.join(run_dir, "train", "history.csv")) as f:
-            validation = [float(epoch[task.monitor]) for epoch in csv.DictReader(f)]
+        validation = read_history(os.path.join(run_dir, "train"))[task.monitor]
         row = {
             "seed": seed,
             "best_epoch": epoch,

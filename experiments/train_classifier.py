@@ -14,7 +14,7 @@ import os
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
 from mnist_vit.data import Split, load_splits
-from mnist_vit.results import run_metadata
+from mnist_vit.results import best_epoch, run_metadata
 from mnist_vit.safe_files import atomic_write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,7 +81,7 @@ def main(argv=None):
     test_loss, test_accuracy = best.evaluate(
         as_images(splits["test"]), splits["test"].labels, batch_size=512, verbose=0
     )
-    best_epoch = max(range(len(history["val_accuracy"])), key=history["val_accuracy"].__getitem__)
+    best_index = best_epoch(history, "val_accuracy", "max")
     results = {
         "task": "classification",
         **run_metadata(),
@@ -96,14 +96,14 @@ def main(argv=None):
                     "seed": args.seed,
                     "parameters": best.count_params(),
                 },
-                "best_epoch": best_epoch + 1,
-                "validation": {"accuracy": history["val_accuracy"][best_epoch]},
+                "best_epoch": best_index + 1,
+                "validation": {"accuracy": history["val_accuracy"][best_index]},
                 "test": {"accuracy": test_accuracy, "loss": test_loss},
             }
         },
     }
     atomic_write_json(args.results, results)
-    print(f"test accuracy {test_accuracy:.4f} (best epoch {best_epoch + 1}); wrote {args.results}")
+    print(f"test accuracy {test_accuracy:.4f} (best epoch {best_index + 1}); wrote {args.results}")
 
 
 if __name__ == "__main__":

@@ -186,11 +186,12 @@ def render_search_study(study):
     return "\n".join(lines)
 
 
-def render_performance(throughput, path, closing):
+def render_performance(path, closing):
     """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/).
 
     `closing` is a sentence added after the line that names the file and the command.
     """
+    throughput = read(path)
     lines = [
         "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
         "| predict seq/s (buckets / padded) | padding share of encoded slots (buckets / padded) "
@@ -421,13 +422,11 @@ def readme_blocks():
     blocks = {"results": render_results(classification, runs)}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
         blocks["performance"] = render_performance(
-            read("results/throughput.json"),
             "results/throughput.json",
             f"The original project trained at {ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
         )
     if os.path.exists(os.path.join(HERE, "results", "gpu", "throughput.json")):
         blocks["gpu-performance"] = render_performance(
-            read("results/gpu/throughput.json"),
             "results/gpu/throughput.json",
             "The GPU: `experiments/results/gpu/device.txt`.",
         )

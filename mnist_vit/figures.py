@@ -5,7 +5,6 @@ a figure of test examples (`Task.example_figure`), drawn with `plot_sequences`
 or on its own.
 """
 
-import csv
 import os
 
 import matplotlib
@@ -15,13 +14,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mnist_vit.sequences import MAX_LEN
-
-
-def read_history(path):
-    """Reads a CSVLogger file into `{column: np.ndarray}`."""
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0]}
 
 
 def save_figure(fig, folder, name):
@@ -36,12 +28,12 @@ def plot_histories(histories, labels, metric, title, folder, name):
     """Loss and `metric` over epochs, train (dashed) and validation (solid), one colour per model.
 
     Args:
-        histories: dict of model name -> `read_history`'s dict.
+        histories: dict of model name -> `mnist_vit.callbacks.read_history`'s dict.
         labels: dict of model name -> label.
     """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for (model_name, history), color in zip(histories.items(), plt.cm.tab10.colors, strict=False):
-        epochs = history["epoch"] + 1
+        epochs = np.arange(1, len(history["loss"]) + 1)
         label = labels[model_name]
         for ax, key in zip(axes, ("loss", metric), strict=True):
             ax.plot(
@@ -120,14 +112,14 @@ def write_task_figures(task, results, run_root, folder, test_split):
     """
     import keras
 
+    from mnist_vit.callbacks import read_history
     from mnist_vit.training import FINAL_MODEL, final_run_dir
 
     os.makedirs(folder, exist_ok=True)
     models = results["models"]
     labels = {name: task.models[name].label for name in models}
     histories = {
-        name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train", "history.csv"))
-        for name in models
+        name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train")) for name in models
     }
     metric = task.headline
     written = [

@@ -98,9 +98,19 @@ def with_std(summary, key, digits=4, entry=None):
     return f"{mean:.{digits}f} ± " + (f"{std:.{digits}f}" if round(std, digits) else f"{std:.0e}")
 
 
+def best_epoch(history, monitor, mode):
+    """The index of the epoch of `History.history` with the best `monitor` ("max" or "min" is better).
+
+    Ties go to the earliest epoch, as `ModelCheckpoint(save_best_only=True)` keeps it.
+    """
+    values = history[monitor]
+    pick = max if mode == "max" else min
+    return pick(range(len(values)), key=values.__getitem__)
+
+
 def best_epoch_value(history, monitor, mode):
     """The best value of `monitor` over the epochs of `History.history` ("max" or "min" is better)."""
-    return float(max(history[monitor]) if mode == "max" else min(history[monitor]))
+    return float(history[monitor][best_epoch(history, monitor, mode)])
 
 
 def seconds_to_reach(history, monitor, thresholds):

@@ -6,6 +6,7 @@ import pytest
 
 from mnist_vit.results import (
     backend_folder,
+    best_epoch,
     best_epoch_value,
     run_metadata,
     seconds_to_reach,
@@ -49,6 +50,12 @@ def test_the_best_epoch_is_the_largest_or_smallest_value():
     history = {"val_auc": [0.5, 0.92, 0.91], "val_loss": [0.7, 0.3, 0.4]}
     assert best_epoch_value(history, "val_auc", "max") == 0.92
     assert best_epoch_value(history, "val_loss", "min") == 0.3
+
+
+def test_a_tied_best_epoch_is_the_earliest_as_the_checkpoint_keeps_it():
+    history = {"val_accuracy": [0.90, 0.95, 0.93, 0.95]}
+    assert best_epoch(history, "val_accuracy", "max") == 1
+    assert best_epoch({"val_loss": [0.4, 0.2, 0.2]}, "val_loss", "min") == 1
 
 
 def test_the_recorded_command_names_the_backend_unless_it_is_kerass_default():
