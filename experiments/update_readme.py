@@ -29,7 +29,7 @@ import os
 import sys
 
 from mnist_vit.backends import BACKENDS, import_keras
-from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference
+from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference, with_std
 from mnist_vit.tasks import get_task, task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -136,11 +136,21 @@ def agreement(name, run, reference):
         return "a run of the same command should give each mean within about two of its stds"
     if reference is None:
         return f"there is no {REFERENCE_BACKEND} reference to compare with"
-    verdicts = compare_to_reference(get_task(name), run["models"], reference["models"])
-    differing = [f"{model} {key}" for model, key, verdict in verdicts if verdict == DIFFERS]
+    task = get_task(name)
+    verdicts = compare_to_reference(task, run["models"], reference["models"])
+    differing = [
+        f"{task.models[model].label} {key} {with_std(run['models'][model]['test'], key, 3)} against "
+        f"{with_std(reference['models'][model]['test'], key, 3)}"
+        for model, key, verdict in verdicts
+        if verdict == DIFFERS
+    ]
+    speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
     if differing:
-        return f"differs from the {REFERENCE_BACKEND} reference by more than 2 std in {', '.join(differing)}"
-    return f"every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
+        return (
+            f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean but "
+            f"{'; '.join(differing)}"
+        )
+    return f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
 
 
 def render_search_study(study):
