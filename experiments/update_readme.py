@@ -145,12 +145,10 @@ def agreement(name, run, reference):
         if verdict == DIFFERS
     ]
     speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
+    verdict = f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
     if differing:
-        return (
-            f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean but "
-            f"{'; '.join(differing)}"
-        )
-    return f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
+        verdict += f" but {'; '.join(differing)}"
+    return verdict
 
 
 def render_search_study(study):
