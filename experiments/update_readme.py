@@ -139,8 +139,8 @@ def agreement(name, run, reference):
     task = get_task(name)
     verdicts = compare_to_reference(task, run["models"], reference["models"])
     differing = [
-        f"{task.models[model].label} {key} {with_std(run['models'][model]['test'], key, 3)} against "
-        f"{with_std(reference['models'][model]['test'], key, 3)}"
+        f"{task.models[model].label} {key} {with_std(run['models'][model]['test'], key)} against "
+        f"{with_std(reference['models'][model]['test'], key)}"
         for model, key, verdict in verdicts
         if verdict == DIFFERS
     ]

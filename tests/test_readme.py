@@ -56,5 +56,5 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
     differs = UPDATE_README.render_results(None, rows)
     differing = differs.split("- sum on jax:")[1]
     assert "reference's mean but Transformer exact_accuracy " in differing
-    assert f"{test['exact_accuracy']:.3f} ± " in differing and "mse" not in differing
+    assert f"{test['exact_accuracy']:.4f} ± " in differing and "mse" not in differing
     assert "there is no tensorflow reference" in UPDATE_README.render_results(None, rows[1:])
