@@ -11,7 +11,6 @@ before Keras is imported, so such a mistake is reported at once.
 """
 
 import sys
-import warnings
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
@@ -99,9 +98,7 @@ def predict(args):
     inputs = sequence_input(images, model)
     if task.has_anchor:
         inputs[ANCHOR_INPUT] = anchor[None]
-    with warnings.catch_warnings():  # one image makes attention warn about a softmax over one key
-        warnings.simplefilter("ignore")
-        value = float(np.asarray(model.predict(inputs, verbose=0)).reshape(-1)[0])
+    value = float(np.asarray(model.predict(inputs, verbose=0)).reshape(-1)[0])
     if not np.isfinite(value):
         raise UsageError(
             f"{args.model} answered {value} (not a number) for these images: the model is broken"

@@ -5,6 +5,8 @@ import math
 import keras
 from keras import layers, ops
 
+from mnist_vit.transformer_block import one_key_softmax_allowed
+
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
 class AnchorCrossAttention(keras.layers.Layer):
@@ -74,7 +76,8 @@ class AnchorCrossAttention(keras.layers.Layer):
         logits = ops.einsum("bhk,bshk->bhs", query, keys) / math.sqrt(self.key_dim)
         real = ops.cast(padding_mask, "bool")[:, None, :]  # (batch, 1, slots)
         logits = ops.where(real, logits, ops.full_like(logits, -1e9))
-        weights = ops.softmax(logits, axis=-1)  # (batch, heads, slots); 0 on padding
+        with one_key_softmax_allowed():
+            weights = ops.softmax(logits, axis=-1)  # (batch, heads, slots); 0 on padding
         dropped = self.weights_dropout(weights, training=training)
         attended = self.output_dense(ops.einsum("bhs,bshk->bhk", dropped, values))
         return attended, ops.mean(weights, axis=1), ops.max(logits, axis=-1)

@@ -1,5 +1,8 @@
 """A Transformer encoder block with a padding mask."""
 
+import contextlib
+import warnings
+
 import keras
 from keras import layers, ops
 
@@ -17,6 +20,20 @@ def attention_mask_from_padding(padding_mask, query_length=None):
     else:
         queries = ops.ones((ops.shape(padding_mask)[0], query_length, 1), dtype="bool")
     return ops.logical_and(queries, keys)
+
+
+@contextlib.contextmanager
+def one_key_softmax_allowed():
+    """Silences Keras's warning about a softmax over an axis of size 1, and only that warning.
+
+    A sequence of one image has one slot, and attention over it is a softmax
+    over a single key: always 1, as it should be. Keras warns whenever it
+    traces such a softmax (a batch of one-image sequences in training, a
+    one-image prediction); the attention layers trace theirs inside this.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"You are using a softmax over axis .* has size 1\.")
+        yield
 
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
@@ -86,7 +103,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         if padding_mask is not None:
             attention_mask = attention_mask_from_padding(padding_mask)
         x = self.attention_norm(inputs)
-        x = self.attention(x, x, attention_mask=attention_mask, training=training)
+        with one_key_softmax_allowed():
+            x = self.attention(x, x, attention_mask=attention_mask, training=training)
         x = inputs + self.attention_dropout(x, training=training)
         y = self.ff_output(self.ff_hidden(self.ff_norm(x)))
         return x + self.ff_dropout(y, training=training)

@@ -1,11 +1,12 @@
 """Tasks are self-contained: a task defined here runs end to end; saved models record their task."""
 
 import json
+import warnings
 
 import keras
 import numpy as np
 import pytest
-from model_helpers import tiny_model
+from model_helpers import random_inputs, tiny_model
 from run_script import ROOT, load_run_tuner
 
 from mnist_vit import tasks
@@ -141,3 +142,13 @@ def test_hyperparameters_round_trip_through_a_flat_dict():
     assert hyperparameters.encoder.filters == (8, 16) and hyperparameters.head.num_blocks == 2
     assert Hyperparameters.from_dict(hyperparameters.to_dict()) == hyperparameters
     assert {k: hyperparameters.to_dict()[k] for k in values} == values
+
+
+@pytest.mark.parametrize("task_name", ["sum", "anchor"])
+def test_one_image_sequences_predict_without_a_warning(task_name):
+    model = tiny_model(task_name, "transformer")
+    inputs = random_inputs([1, 1], slots=1, anchor=task_name == "anchor")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.predict(inputs, verbose=0)
+    assert [str(warning.message) for warning in caught if "softmax" in str(warning.message)] == []
