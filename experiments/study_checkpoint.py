@@ -8,7 +8,8 @@ learning-rate schedule (`final.keras`) and the epoch with the best
 validation score (`best.keras`). This script tests both on the same test
 sequences (`run_tuner.py` tests the end of the schedule). Reports, per seed
 and as mean ± std, the epoch chosen by validation, its validation score
-beside the last epoch's, and the test figures of both models.
+beside the last epoch's, and the test figures of both models; per seed also
+the training time.
 
 The results file goes into the study's folder (`--out`, default
 `runs/checkpoint_<task>`); `--publish` writes
@@ -103,7 +104,8 @@ def study(task, args, splits):
         final.append(tested(task, model_name, splits, settings, run_dir, FINAL_MODEL, "final_test.json"))
         with open(os.path.join(run_dir, "train", "best.keras.best.json")) as f:
             epoch = json.load(f)["epoch"]
-        validation = read_history(os.path.join(run_dir, "train"))[task.monitor]
+        history = read_history(os.path.join(run_dir, "train"))
+        validation = history[task.monitor]
         row = {
             "seed": seed,
             "best_epoch": epoch,
@@ -111,6 +113,7 @@ def study(task, args, splits):
             "last_validation": validation[-1],
             "test_best_epoch": best[-1][task.headline],
             "test_end_of_schedule": final[-1][task.headline],
+            "train_seconds": history["elapsed_seconds"][-1],  # every epoch's, over resumed processes too
         }
         rows.append(row)
         print(

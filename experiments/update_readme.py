@@ -19,13 +19,16 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   (`experiments/benchmark_encoder_layout.py`); `encoder-precision`:
   `ENCODER_PRECISION` (`experiments/benchmark_encoder_precision.py`);
   `anchor-precision`: the anchor's runs in `ANCHOR_PRECISION`;
-  `checkpoint`: `CHECKPOINT` (`experiments/study_checkpoint.py`).
+  `checkpoint`: `CHECKPOINT` (`experiments/study_checkpoint.py`);
+  `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
+  default runs.
 
     python experiments/update_readme.py
 """
 
 import json
 import os
+import statistics
 import sys
 
 from mnist_vit.backends import BACKENDS, import_keras
@@ -60,6 +63,11 @@ ANCHOR_PRECISION = [
     ("bfloat16 encoder (the default)", "results/anchor.json"),
 ]
 CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
+# study_checkpoint.py runs of the searched model's defaults, compared with the committed default runs:
+# on a backend without one, or over more seeds.
+STUDIES_BESIDE_RUNS = {
+    "backend-sum-transformer": "results/findings/checkpoint_sum_jax.json",
+}
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
         ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
@@ -389,6 +397,57 @@ def render_checkpoint(study):
     return "\n".join(lines)
 
 
+def render_study_beside_runs(path):
+    """A `study_checkpoint.py` run beside every committed default run of the same task and model.
+
+    The study trains the searched model with the default hyperparameters as
+    the main job trains its final models, so its end-of-schedule figures
+    compare with the main job's rows of that model: on a backend without a
+    committed run, or over seeds that the main job did not train. The
+    verdict is the results table's (`compare_to_reference`, against the
+    reference backend's run).
+    """
+    study = read(path)
+    task, model = get_task(study["task"]), study["settings"]["model"]
+    lines = [
+        "| backend | trained by | test result | train s per seed | results file (made by) |",
+        "|---|---|---|---|---|",
+    ]
+    runs = [run for name, run in committed_runs() if name == task.name]
+    for run in runs:
+        test, first = run["models"][model]["test"], run["settings"]["seed"]
+        seeds = ", ".join(map(str, range(first, first + run["settings"]["seeds"])))
+        results = os.path.join("experiments", backend_folder("results", run["backend"]), f"{task.name}.json")
+        lines.append(
+            f"| {run['backend']} | the default main job, seeds {seeds} | {task.describe_results(test)} "
+            f"| {test['train_seconds']:.0f} ± {test['train_seconds_std']:.0f} "
+            f"| `{results}` (`{run['command']}`) |"
+        )
+    seeds = ", ".join(map(str, study["settings"]["seeds"]))
+    seconds = [row["train_seconds"] for row in study["per_seed"]]
+    lines.append(
+        f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
+        f"| {task.describe_results(study['end_of_schedule'])} "
+        f"| {statistics.mean(seconds):.0f} ± {statistics.stdev(seconds):.0f} "
+        f"| `experiments/{path}` (`{study['command']}`) |"
+    )
+    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)
+    verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference["models"])
+    compared = "; ".join(
+        f"{key} {with_std(study['end_of_schedule'], key)} against "
+        f"{with_std(reference['models'][model]['test'], key)}: {verdict}"
+        for _, key, verdict in verdicts
+    )
+    settings = study["settings"]
+    lines += [
+        "",
+        f"The {task.models[model].label} with the default hyperparameters, {settings['epochs']} epochs of "
+        f"{settings['train_sequences']:,} sequences, {study['machine']}. The study against the "
+        f"{REFERENCE_BACKEND} reference run: {compared}.",
+    ]
+    return "\n".join(lines)
+
+
 def replace_block(text, name, block):
     """`text` with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `block`."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -460,6 +519,7 @@ def findings_blocks():
     )
     blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
     blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
+    blocks.update({name: render_study_beside_runs(path) for name, path in STUDIES_BESIDE_RUNS.items()})
     return blocks
 
 

@@ -2,6 +2,7 @@
 
 import copy
 import importlib.util
+import json
 
 import pytest
 from run_script import EXPERIMENTS, ROOT
@@ -58,3 +59,27 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
     assert "reference's mean but Transformer exact_accuracy " in differing
     assert f"{test['exact_accuracy']:.4f} ± " in differing and "mse" not in differing
     assert "there is no tensorflow reference" in UPDATE_README.render_results(None, rows[1:])
+
+
+def test_a_study_is_compared_with_the_reference_run(tmp_path):
+    study = UPDATE_README.read(UPDATE_README.CHECKPOINT)
+    study["backend"] = "jax"
+    for row, seconds in zip(study["per_seed"], (100, 110, 120), strict=True):
+        row["train_seconds"] = seconds
+    reference = UPDATE_README.read("results/sum.json")["models"]["transformer"]["test"]
+    path = tmp_path / "study.json"
+
+    def rendered():
+        path.write_text(json.dumps(study))
+        return UPDATE_README.render_study_beside_runs(str(path))
+
+    agrees = rendered()
+    assert "| jax | `study_checkpoint.py`, seeds 0, 1, 2 |" in agrees and "| 110 ± 10 |" in agrees
+    assert "| tensorflow | the default main job, seeds 0, 1, 2 |" in agrees
+    assert "`experiments/results/sum.json`" in agrees
+    assert "exact_accuracy" in agrees and "differs" not in agrees
+    three_stds_lower = reference["exact_accuracy"] - 3 * reference["exact_accuracy_std"]
+    study["end_of_schedule"]["exact_accuracy"] = three_stds_lower
+    differs = rendered().split("against the tensorflow reference run:")[1]
+    assert "exact_accuracy" in differs.split(";")[0] and "differs" in differs.split(";")[0]
+    assert "mse" in differs.split(";")[1] and "agrees" in differs.split(";")[1]

@@ -30,7 +30,10 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     for row in results["per_seed"]:
         run = Path(final_run_dir(study, "transformer", row["seed"]))
         with open(run / "train" / "history.csv") as f:
-            validation = [float(epoch["val_exact_accuracy"]) for epoch in csv.DictReader(f)]
+            epochs = list(csv.DictReader(f))
+        validation = [float(epoch["val_exact_accuracy"]) for epoch in epochs]
+        assert row["train_seconds"] == pytest.approx(float(epochs[-1]["elapsed_seconds"]))
+        assert row["train_seconds"] > 0
         assert len(validation) == EPOCHS  # the whole schedule ran
         assert row["best_validation"] == pytest.approx(max(validation))
         assert row["last_validation"] == pytest.approx(validation[-1])
