@@ -67,6 +67,7 @@ CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_chec
 # on a backend without one, or over more seeds.
 STUDIES_BESIDE_RUNS = {
     "backend-sum-transformer": "results/findings/checkpoint_sum_jax.json",
+    "anchor-transformer-seeds": "results/findings/checkpoint_anchor_tensorflow.json",
 }
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
@@ -409,25 +410,30 @@ def render_study_beside_runs(path):
     """
     study = read(path)
     task, model = get_task(study["task"]), study["settings"]["model"]
+    headline = task.headline
     lines = [
-        "| backend | trained by | test result | train s per seed | results file (made by) |",
-        "|---|---|---|---|---|",
+        f"| backend | trained by | test result | test {headline.replace('_', ' ')} per seed "
+        "| train s per seed | results file (made by) |",
+        "|---|---|---|---|---|---|",
     ]
     runs = [run for name, run in committed_runs() if name == task.name]
     for run in runs:
-        test, first = run["models"][model]["test"], run["settings"]["seed"]
+        entry, first = run["models"][model], run["settings"]["seed"]
         seeds = ", ".join(map(str, range(first, first + run["settings"]["seeds"])))
+        per_seed = " / ".join(f"{row[headline]:.4f}" for row in entry["per_seed"])
         results = os.path.join("experiments", backend_folder("results", run["backend"]), f"{task.name}.json")
         lines.append(
-            f"| {run['backend']} | the default main job, seeds {seeds} | {task.describe_results(test)} "
-            f"| {test['train_seconds']:.0f} ± {test['train_seconds_std']:.0f} "
+            f"| {run['backend']} | the default main job, seeds {seeds} "
+            f"| {task.describe_results(entry['test'])} | {per_seed} "
+            f"| {entry['test']['train_seconds']:.0f} ± {entry['test']['train_seconds_std']:.0f} "
             f"| `{results}` (`{run['command']}`) |"
         )
     seeds = ", ".join(map(str, study["settings"]["seeds"]))
+    per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
     seconds = [row["train_seconds"] for row in study["per_seed"]]
     lines.append(
         f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
-        f"| {task.describe_results(study['end_of_schedule'])} "
+        f"| {task.describe_results(study['end_of_schedule'])} | {per_seed} "
         f"| {statistics.mean(seconds):.0f} ± {statistics.stdev(seconds):.0f} "
         f"| `experiments/{path}` (`{study['command']}`) |"
     )

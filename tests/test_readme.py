@@ -75,6 +75,8 @@ def test_a_study_is_compared_with_the_reference_run(tmp_path):
 
     agrees = rendered()
     assert "| jax | `study_checkpoint.py`, seeds 0, 1, 2 |" in agrees and "| 110 ± 10 |" in agrees
+    per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
+    assert f"| {per_seed} |" in agrees
     assert "| tensorflow | the default main job, seeds 0, 1, 2 |" in agrees
     assert "`experiments/results/sum.json`" in agrees
     assert "exact_accuracy" in agrees and "differs" not in agrees
