@@ -28,11 +28,17 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
 
 import json
 import os
-import statistics
 import sys
 
 from mnist_vit.backends import BACKENDS, import_keras
-from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference, with_std
+from mnist_vit.results import (
+    DIFFERS,
+    REFERENCE_BACKEND,
+    backend_folder,
+    compare_to_reference,
+    summarize,
+    with_std,
+)
 from mnist_vit.tasks import get_task, task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -416,6 +422,10 @@ def render_study_beside_runs(path):
         "| train s per seed | results file (made by) |",
         "|---|---|---|---|---|---|",
     ]
+
+    def train_seconds(summary):
+        return f"{summary['train_seconds']:.0f} ± {summary['train_seconds_std']:.0f}"
+
     runs = [run for name, run in committed_runs() if name == task.name]
     for run in runs:
         entry, first = run["models"][model], run["settings"]["seed"]
@@ -424,18 +434,15 @@ def render_study_beside_runs(path):
         results = os.path.join("experiments", backend_folder("results", run["backend"]), f"{task.name}.json")
         lines.append(
             f"| {run['backend']} | the default main job, seeds {seeds} "
-            f"| {task.describe_results(entry['test'])} | {per_seed} "
-            f"| {entry['test']['train_seconds']:.0f} ± {entry['test']['train_seconds_std']:.0f} "
+            f"| {task.describe_results(entry['test'])} | {per_seed} | {train_seconds(entry['test'])} "
             f"| `{results}` (`{run['command']}`) |"
         )
     seeds = ", ".join(map(str, study["settings"]["seeds"]))
     per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
-    seconds = [row["train_seconds"] for row in study["per_seed"]]
     lines.append(
         f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
         f"| {task.describe_results(study['end_of_schedule'])} | {per_seed} "
-        f"| {statistics.mean(seconds):.0f} ± {statistics.stdev(seconds):.0f} "
-        f"| `experiments/{path}` (`{study['command']}`) |"
+        f"| {train_seconds(summarize(study['per_seed']))} | `experiments/{path}` (`{study['command']}`) |"
     )
     reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)
     verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference["models"])
