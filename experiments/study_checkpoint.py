@@ -1,7 +1,7 @@
 """Which model to test: the best validation epoch or the end of the schedule? A study over seeds.
 
-Trains the task's searched model with the default hyperparameters and the
-`cpu` preset's final settings (`--epochs` and the sequence counts override
+Trains one of the task's models (`--model`, default the searched one) with
+the default hyperparameters and the `cpu` preset's final settings (`--epochs` and the sequence counts override
 them), once per seed (`--seeds`, from `--seed`), as `run_tuner.py` trains
 its final models. Each run keeps two models: the one at the end of the
 learning-rate schedule (`final.keras`) and the epoch with the best
@@ -12,9 +12,10 @@ beside the last epoch's, and the test figures of both models; per seed also
 the training time.
 
 The results file goes into the study's folder (`--out`, default
-`runs/checkpoint_<task>`); `--publish` writes
-`experiments/results/findings/checkpoint_<task>.json` instead. Running the
-same command again resumes.
+`runs/<study>`); `--publish` writes `experiments/results/findings/<study>.json`
+instead, where `<study>` is `checkpoint_<task>` for the searched model and
+`checkpoint_<task>_<model>` for another. Running the same command again
+resumes.
 
     python experiments/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
 """
@@ -24,29 +25,38 @@ import os
 
 import run_tuner
 
+from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.results import best_epoch_value, run_metadata, summarize
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.tasks import task_names
+from mnist_vit.tasks import get_task, task_names
 
 
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sum", choices=task_names())
+    parser.add_argument("--model", help="the model to train (default: the one the search tunes)")
     parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds")
     parser.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0, help="the first seed")
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--out", help="folder for the study's runs (default runs/checkpoint_<task>)")
+    parser.add_argument("--out", help="folder for the study's runs (default runs/<study>)")
     parser.add_argument(
-        "--publish", action="store_true", help="write experiments/results/findings/checkpoint_<task>.json"
+        "--publish", action="store_true", help="write experiments/results/findings/<study>.json"
     )
     parser.add_argument("--results", help="results file (default <out>/results.json)")
     # Settings that shrink the study for tests; the preset's values otherwise.
     for option in ("--epochs", "--train-sequences", "--validation-sequences", "--test-sequences"):
         parser.add_argument(option, type=bounded_int(1, run_tuner.MAX_SEQUENCES), help="overrides the preset")
     args = parser.parse_args(argv)
-    args.out = args.out or os.path.join("runs", f"checkpoint_{args.task}")
-    published = os.path.join(run_tuner.HERE, "results", "findings", f"checkpoint_{args.task}.json")
+    import_keras()
+    task = get_task(args.task)
+    if args.model is not None and args.model not in task.models:
+        expected = ", ".join(task.models)
+        parser.error(f"--model {args.model!r} is not a model of task {args.task}; expected one of {expected}")
+    args.model = args.model or task.searched_model
+    name = f"checkpoint_{args.task}" + ("" if args.model == task.searched_model else f"_{args.model}")
+    args.out = args.out or os.path.join("runs", name)
+    published = os.path.join(run_tuner.HERE, "results", "findings", f"{name}.json")
     args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
     return args
 
@@ -95,7 +105,7 @@ def study(task, args, splits):
     from mnist_vit.training import FINAL_MODEL
 
     settings = run_settings(args, task)
-    model_name = task.searched_model
+    model_name = args.model
     hyperparameters = trial_hyperparameters(task, default_values(task), settings.batch_size)
     best, final, rows = [], [], []
     for seed in range(args.seed, args.seed + args.seeds):

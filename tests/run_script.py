@@ -24,11 +24,11 @@ def script_env(**extra):
     return env
 
 
-def run_experiment(script, args, timeout=300, **extra_env):
-    """Runs `experiments/<script> args` to completion; returns the CompletedProcess."""
+def run_experiment(script, args, timeout=300, cwd=None, **extra_env):
+    """Runs `experiments/<script> args` to completion, in folder `cwd` if given; returns the result."""
     return subprocess.run(
         [sys.executable, str(EXPERIMENTS / script), *args],
-        capture_output=True, text=True, timeout=timeout, env=script_env(**extra_env),
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=script_env(**extra_env),
     )  # fmt: skip
 
 

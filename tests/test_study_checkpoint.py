@@ -46,3 +46,31 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     per_seed = [row["test_end_of_schedule"] for row in results["per_seed"]]
     assert results["end_of_schedule"]["exact_accuracy"] == pytest.approx(np.mean(per_seed))
     assert results["end_of_schedule"]["exact_accuracy_std"] == pytest.approx(np.std(per_seed, ddof=1))
+
+
+def test_another_model_is_studied_in_a_folder_of_its_own(tmp_path, mnist_path):
+    result = run_experiment(
+        "study_checkpoint.py",
+        [*TINY, "--seeds", "1", "--model", "fc", "--data", str(Path(mnist_path).resolve())],
+        timeout=900,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    study = tmp_path / "runs" / "checkpoint_sum_fc"  # beside the searched model's runs/checkpoint_sum
+    results = json.loads((study / "results.json").read_text())
+    assert results["settings"]["model"] == "fc"
+    run = Path(final_run_dir(study, "fc", 0))
+    tested = json.loads((run / "final_test.json").read_text())
+    assert results["per_seed"][0]["test_end_of_schedule"] == tested["exact_accuracy"]
+    model, task = load_task_model(str(run / "train" / "final.keras"))
+    assert task.name == "sum" and model.name == "sum_fc"
+
+
+def test_a_model_of_another_task_is_one_clear_error(mnist_path):
+    result = run_experiment(
+        "study_checkpoint.py", ["--task", "anchor", "--model", "deepsets", "--data", mnist_path]
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "'deepsets'" in errors[0] and "transformer, fc" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
