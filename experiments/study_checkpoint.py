@@ -50,10 +50,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     import_keras()
     task = get_task(args.task)
-    if args.model is not None and args.model not in task.models:
-        expected = ", ".join(task.models)
-        parser.error(f"--model {args.model!r} is not a model of task {args.task}; expected one of {expected}")
-    args.model = args.model or task.searched_model
+    args.model = task.check_model(args.model) if args.model else task.searched_model
     name = f"checkpoint_{args.task}" + ("" if args.model == task.searched_model else f"_{args.model}")
     args.out = args.out or os.path.join("runs", name)
     published = os.path.join(run_tuner.HERE, "results", "findings", f"{name}.json")

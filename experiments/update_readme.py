@@ -20,6 +20,7 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
   `ENCODER_PRECISION` (`experiments/benchmark_encoder_precision.py`);
   `anchor-precision`: the anchor's runs in `ANCHOR_PRECISION`;
   `checkpoint`: `CHECKPOINT` (`experiments/study_checkpoint.py`);
+  `backend-drift`: `BACKEND_DRIFT` (`experiments/study_backend_drift.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs.
 
@@ -69,6 +70,7 @@ ANCHOR_PRECISION = [
     ("bfloat16 encoder (the default)", "results/anchor.json"),
 ]
 CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
+BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/study_backend_drift.py
 # study_checkpoint.py runs of the searched model's defaults, compared with the committed default runs:
 # on a backend without one, or over more seeds.
 STUDIES_BESIDE_RUNS = {
@@ -404,6 +406,34 @@ def render_checkpoint(study):
     return "\n".join(lines)
 
 
+def render_backend_drift(path):
+    """Findings table: per run of `study_backend_drift.py`, the first steps it leaves the first run's loss."""
+    drift = read(path)
+    runs, settings = drift["results"], drift["settings"]
+    tolerances = list(runs[0]["first_step_apart"])
+    lines = [
+        "| backend | environment | "
+        + " | ".join(f"first step more than {float(t):g} apart" for t in tolerances)
+        + f" | loss at step 1 | loss at step {settings['steps']} |",
+        "|---" * (4 + len(tolerances)) + "|",
+    ]
+    for run in runs:
+        environment = ", ".join(f"`{key}={value}`" for key, value in run["env"].items()) or "as installed"
+        apart = " | ".join(str(run["first_step_apart"][t] or "none") for t in tolerances)
+        losses = run["losses"]
+        lines.append(f"| {run['backend']} | {environment} | {apart} | {losses[0]:.6f} | {losses[-1]:.4f} |")
+    task = get_task(settings["task"])
+    label = task.models[settings["model"]].label
+    lines += [
+        "",
+        f"The {label} model of the {task.name} task, {settings['hyperparameters']}, "
+        f"trained {settings['steps']} steps from the same weights on the same batches; a step's loss is "
+        f'computed before its update, and "apart" is relative to the first row\'s loss at that step. '
+        f"`experiments/{path}` (`{drift['command']}`, {drift['machine']}).",
+    ]
+    return "\n".join(lines)
+
+
 def render_study_beside_runs(path):
     """A `study_checkpoint.py` run beside every committed default run of the same task and model.
 
@@ -532,6 +562,7 @@ def findings_blocks():
     )
     blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
     blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
+    blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
     blocks.update({name: render_study_beside_runs(path) for name, path in STUDIES_BESIDE_RUNS.items()})
     return blocks
 

@@ -74,8 +74,10 @@ def print_rows(rows):
     print(ROWS_PREFIX + json.dumps(rows), flush=True)
 
 
-def rows_from_child(script, backend, args):
+def rows_from_child(script, backend, args, env=None):
     """Runs `python script --child *args` under `KERAS_BACKEND=backend`; returns the rows it prints.
+
+    `env` (a dict) adds environment variables for the child.
 
     The child prints its progress, then one line `ROWS <json list>`
     (`print_rows`); the other lines are passed on to this process's
@@ -86,7 +88,10 @@ def rows_from_child(script, backend, args):
     """
     command = [sys.executable, os.path.abspath(script), "--child", *args]
     done = subprocess.run(
-        command, env={**os.environ, "KERAS_BACKEND": backend}, stdout=subprocess.PIPE, text=True
+        command,
+        env={**os.environ, **(env or {}), "KERAS_BACKEND": backend},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     lines = done.stdout.splitlines()
     rows = [line for line in lines if line.startswith(ROWS_PREFIX)]

@@ -20,6 +20,8 @@ import os
 import pkgutil
 from collections.abc import Callable
 
+from mnist_vit.errors import UsageError
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
@@ -110,6 +112,15 @@ class Task:
     def searched_model(self):
         """The name of the model the search tunes (the first in `models`)."""
         return next(iter(self.models))
+
+    def check_model(self, name):
+        """Returns `name` if it is one of the task's models; raises `UsageError` naming them if not."""
+        if name not in self.models:
+            expected = ", ".join(self.models)
+            raise UsageError(
+                f"--model {name!r} is not a model of task {self.name}; expected one of {expected}"
+            )
+        return name
 
     def input_names(self):
         """The names of the task's model inputs (`mnist_vit.slots.input_names`)."""

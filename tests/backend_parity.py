@@ -1,10 +1,13 @@
-"""Run as a script under another backend: load saved models, predict, and digest the fixed sequences.
+"""Run as a script under another backend: load saved models, predict, train, and digest the fixed sequences.
 
     KERAS_BACKEND=jax python tests/backend_parity.py FOLDER MNIST_PATH
 
 `FOLDER` holds `<name>.keras` models and `inputs_<name>.npz`; the script
-writes `predictions_<name>_<backend>.npy` for each and prints the digest of
-the fixed validation and test sequences (`sequence_digest`).
+writes `predictions_<name>_<backend>.npy` for each. It holds untrained
+`train_<name>.keras` models and their batches `batch_<name>.npz` too; the
+script trains each as `train_steps` does and writes the losses of its steps,
+`losses_<name>_<backend>.npy`. Last it prints the digest of the fixed
+validation and test sequences (`sequence_digest`).
 """
 
 import hashlib
@@ -34,6 +37,29 @@ def sequence_digest(mnist_path):
     return digest.hexdigest()
 
 
+TRAIN_STEPS = 3  # later steps' losses drift apart by float rounding alone (experiments/findings.md)
+
+
+def train_steps(name, model, batch):
+    """Trains `model` `TRAIN_STEPS` steps on one batch; returns the steps' losses, float64 `(TRAIN_STEPS,)`.
+
+    Compiles it as a final run does, with `TINY`'s training settings.
+    `name` is `<task>_<model>`; `batch` holds the model's inputs and
+    `targets`.
+    """
+    from model_helpers import TINY
+
+    from mnist_vit.tasks import get_task
+    from mnist_vit.training import compile_for_task
+
+    compile_for_task(get_task(name.split("_")[0]), model, TINY.training, TRAIN_STEPS)
+    inputs = {key: value for key, value in batch.items() if key != "targets"}
+    losses = [
+        model.train_on_batch(inputs, batch["targets"], return_dict=True)["loss"] for _ in range(TRAIN_STEPS)
+    ]
+    return np.array(losses, dtype="float64")
+
+
 def main(folder, mnist_path):
     import keras
 
@@ -42,11 +68,17 @@ def main(folder, mnist_path):
     load_builtin_tasks()  # registers the tasks' custom layers and models
 
     backend = keras.backend.backend()
-    for model_path in sorted(pathlib.Path(folder).glob("*.keras")):
+    folder = pathlib.Path(folder)
+    for model_path in sorted(folder.glob("*.keras")):
         name = model_path.stem
         model = keras.saving.load_model(model_path, safe_mode=True)
-        inputs = dict(np.load(pathlib.Path(folder) / f"inputs_{name}.npz", allow_pickle=False))
-        np.save(pathlib.Path(folder) / f"predictions_{name}_{backend}.npy", model.predict(inputs, verbose=0))
+        if name.startswith("train_"):
+            name = name.removeprefix("train_")
+            batch = dict(np.load(folder / f"batch_{name}.npz", allow_pickle=False))
+            np.save(folder / f"losses_{name}_{backend}.npy", train_steps(name, model, batch))
+        else:
+            inputs = dict(np.load(folder / f"inputs_{name}.npz", allow_pickle=False))
+            np.save(folder / f"predictions_{name}_{backend}.npy", model.predict(inputs, verbose=0))
     print(f"DIGEST {sequence_digest(mnist_path)}")
 
 
