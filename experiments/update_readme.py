@@ -71,11 +71,12 @@ ANCHOR_PRECISION = [
 ]
 CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
 BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/study_backend_drift.py
-# study_checkpoint.py runs of the searched model's defaults, compared with the committed default runs:
-# on a backend without one, or over more seeds.
+# study_checkpoint.py runs of a model's defaults, a table of them per block, compared with the committed
+# default runs: on a backend without one, or over more seeds.
 STUDIES_BESIDE_RUNS = {
-    "backend-sum-transformer": "results/findings/checkpoint_sum_jax.json",
-    "anchor-transformer-seeds": "results/findings/checkpoint_anchor_tensorflow.json",
+    "backend-sum-transformer": ["results/findings/checkpoint_sum_jax.json"],
+    "anchor-transformer-seeds": ["results/findings/checkpoint_anchor_tensorflow.json"],
+    "sum-fc-seeds": ["results/findings/checkpoint_sum_fc.json"],
 }
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
@@ -434,18 +435,26 @@ def render_backend_drift(path):
     return "\n".join(lines)
 
 
-def render_study_beside_runs(path):
-    """A `study_checkpoint.py` run beside every committed default run of the same task and model.
+def render_study_beside_runs(*paths):
+    """`study_checkpoint.py` runs of one task and model beside every committed default run of them.
 
-    The study trains the searched model with the default hyperparameters as
-    the main job trains its final models, so its end-of-schedule figures
-    compare with the main job's rows of that model: on a backend without a
-    committed run, or over seeds that the main job did not train. The
-    verdict is the results table's (`compare_to_reference`, against the
-    reference backend's run).
+    A study trains a model with the default hyperparameters as the main job
+    trains its final models, so its end-of-schedule figures compare with the
+    main job's rows of that model: on a backend without a committed run, or
+    over seeds that the main job did not train. Each study's verdict is the
+    results table's (`compare_to_reference`, against the reference
+    backend's run).
+
+    Raises:
+        ValueError: the studies train different tasks or models.
     """
-    study = read(path)
-    task, model = get_task(study["task"]), study["settings"]["model"]
+    studies = [read(path) for path in paths]
+    trained = {(study["task"], study["settings"]["model"]) for study in studies}
+    if len(trained) > 1:
+        raise ValueError(
+            f"{', '.join(paths)}: the studies of one table must train one model, not {sorted(trained)}"
+        )
+    task, model = get_task(studies[0]["task"]), studies[0]["settings"]["model"]
     headline = task.headline
     lines = [
         f"| backend | trained by | test result | test {headline.replace('_', ' ')} per seed "
@@ -467,26 +476,31 @@ def render_study_beside_runs(path):
             f"| {task.describe_results(entry['test'])} | {per_seed} | {train_seconds(entry['test'])} "
             f"| `{results}` (`{run['command']}`) |"
         )
-    seeds = ", ".join(map(str, study["settings"]["seeds"]))
-    per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
-    lines.append(
-        f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
-        f"| {task.describe_results(study['end_of_schedule'])} | {per_seed} "
-        f"| {train_seconds(summarize(study['per_seed']))} | `experiments/{path}` (`{study['command']}`) |"
-    )
-    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)
-    verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference["models"])
-    compared = "; ".join(
-        f"{key} {with_std(study['end_of_schedule'], key)} against "
-        f"{with_std(reference['models'][model]['test'], key)}: {verdict}"
-        for _, key, verdict in verdicts
-    )
-    settings = study["settings"]
+    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)["models"]
+    comparisons = []
+    for path, study in zip(paths, studies, strict=True):
+        seeds = ", ".join(map(str, study["settings"]["seeds"]))
+        per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
+        lines.append(
+            f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
+            f"| {task.describe_results(study['end_of_schedule'])} | {per_seed} "
+            f"| {train_seconds(summarize(study['per_seed']))} | `experiments/{path}` (`{study['command']}`) |"
+        )
+        verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference)
+        compared = "; ".join(
+            f"{key} {with_std(study['end_of_schedule'], key)} against "
+            f"{with_std(reference[model]['test'], key)}: {verdict}"
+            for _, key, verdict in verdicts
+        )
+        comparisons.append(
+            f"The study on {study['backend']}, seeds {seeds}, against the {REFERENCE_BACKEND} reference run: "
+            f"{compared}."
+        )
+    settings = studies[0]["settings"]
     lines += [
         "",
-        f"The {task.models[model].label} with the default hyperparameters, {settings['epochs']} epochs of "
-        f"{settings['train_sequences']:,} sequences, {study['machine']}. The study against the "
-        f"{REFERENCE_BACKEND} reference run: {compared}.",
+        f"The {task.models[model].label} model with the default hyperparameters, {settings['epochs']} epochs "
+        f"of {settings['train_sequences']:,} sequences, {studies[0]['machine']}. {' '.join(comparisons)}",
     ]
     return "\n".join(lines)
 
@@ -563,7 +577,7 @@ def findings_blocks():
     blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
     blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
     blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
-    blocks.update({name: render_study_beside_runs(path) for name, path in STUDIES_BESIDE_RUNS.items()})
+    blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
     return blocks
 
 

@@ -85,3 +85,25 @@ def test_a_study_is_compared_with_the_reference_run(tmp_path):
     differs = rendered().split("against the tensorflow reference run:")[1]
     assert "exact_accuracy" in differs.split(";")[0] and "differs" in differs.split(";")[0]
     assert "mse" in differs.split(";")[1] and "agrees" in differs.split(";")[1]
+
+
+def test_studies_of_one_model_share_a_table_and_of_two_models_are_refused(tmp_path):
+    fc = UPDATE_README.read("results/findings/checkpoint_sum_fc.json")
+    studies = {
+        "tensorflow.json": fc,
+        "torch.json": {**fc, "backend": "torch"},
+        "transformer.json": UPDATE_README.read(UPDATE_README.CHECKPOINT),
+    }
+    for name, study in studies.items():
+        (tmp_path / name).write_text(json.dumps(study))
+    paths = [str(tmp_path / name) for name in studies]
+    table = UPDATE_README.render_study_beside_runs(*paths[:2])
+    assert "| tensorflow | `study_checkpoint.py`, seeds 3, 4, 5 |" in table
+    assert "| torch | `study_checkpoint.py`, seeds 3, 4, 5 |" in table
+    for backend in ("tensorflow", "torch"):
+        assert (
+            f"The study on {backend}, seeds 3, 4, 5, against the tensorflow reference run: exact_accuracy"
+            in table
+        )
+    with pytest.raises(ValueError, match="must train one model"):
+        UPDATE_README.render_study_beside_runs(paths[0], paths[2])
