@@ -21,7 +21,7 @@ import os
 
 from mnist_vit.backends import BACKENDS, import_keras, installed_backends
 from mnist_vit.benchmarks import print_rows, rows_from_child
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_int, run_main
+from mnist_vit.command_line import ArgumentParser, bounded_int, check_writable, run_main
 from mnist_vit.tasks import task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +35,7 @@ def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sum", choices=task_names())
     parser.add_argument("--model", default="fc", help="one of the task's models (default: fc)")
-    parser.add_argument("--steps", type=positive_int, default=60, help="training steps of each run")
+    parser.add_argument("--steps", type=bounded_int(1, 10_000), default=60, help="training steps of each run")
     parser.add_argument(
         "--backends", nargs="+", choices=BACKENDS, help="backends to train on (default: every installed one)"
     )
@@ -56,10 +56,11 @@ def parse_args(argv=None):
 
 def deterministic_hyperparameters(task):
     """The task's default hyperparameters without dropout and augmentation."""
+    from mnist_vit.hyperparameters import TrainingConfig
     from mnist_vit.search import default_values, trial_hyperparameters
 
     values = {**default_values(task), "augment": False, "encoder_dropout": 0.0, "dropout": 0.0}
-    return trial_hyperparameters(task, values, batch_size=64)
+    return trial_hyperparameters(task, values, TrainingConfig.batch_size)
 
 
 def child_main(args):
@@ -101,6 +102,9 @@ def main(argv=None):
     if args.child:
         return child_main(args)
     check_writable(os.path.dirname(os.path.abspath(args.results)))
+    from mnist_vit.data import load_splits
+
+    load_splits(args.data)  # a bad file is one error here, not one per backend
     keras = import_keras()
     from mnist_vit.results import benchmark_results
     from mnist_vit.safe_files import atomic_write_json

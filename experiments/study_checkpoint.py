@@ -1,15 +1,15 @@
 """Which model to test: the best validation epoch or the end of the schedule? A study over seeds.
 
 Trains one of the task's models (`--model`, default the searched one) with
-the default hyperparameters and the `cpu` preset's final settings (`--epochs` and the sequence counts override
-them), once per seed (`--seeds`, from `--seed`), as `run_tuner.py` trains
-its final models. Each run keeps two models: the one at the end of the
-learning-rate schedule (`final.keras`) and the epoch with the best
-validation score (`best.keras`). This script tests both on the same test
-sequences (`run_tuner.py` tests the end of the schedule). Reports, per seed
-and as mean ± std, the epoch chosen by validation, its validation score
-beside the last epoch's, and the test figures of both models; per seed also
-the training time.
+the default hyperparameters and the `cpu` preset's final settings
+(`--epochs` and the sequence counts override them), once per seed
+(`--seeds`, from `--seed`), as `run_tuner.py` trains its final models. Each
+run keeps two models: the one at the end of the learning-rate schedule
+(`final.keras`) and the epoch with the best validation score (`best.keras`).
+This script tests both on the same test sequences (`run_tuner.py` tests the
+end of the schedule). Reports, per seed and as mean ± std, the epoch chosen
+by validation, its validation score beside the last epoch's, and the test
+figures of both models; per seed also the training time.
 
 The results file goes into the study's folder (`--out`, default
 `runs/<study>`); `--publish` writes `experiments/results/findings/<study>.json`

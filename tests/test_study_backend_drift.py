@@ -49,11 +49,12 @@ def test_every_backend_and_the_control_train_the_same_steps(tmp_path, mnist_path
     [
         (["--backends", "jax", "torch"], "--backends must include tensorflow"),
         (["--task", "anchor", "--model", "deepsets"], "'deepsets' is not a model of task anchor"),
+        (["--data", "/nonexistent/mnist.npz"], "MNIST file not found"),
     ],
 )
 def test_an_impossible_choice_is_one_clear_error(tmp_path, mnist_path, args, fragment):
     results = tmp_path / "drift.json"
-    done = run_experiment("study_backend_drift.py", [*args, "--data", mnist_path, "--results", str(results)])
+    done = run_experiment("study_backend_drift.py", ["--data", mnist_path, *args, "--results", str(results)])
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and fragment in errors[0], done.stderr
