@@ -22,11 +22,11 @@ import os
 from mnist_vit.backends import BACKENDS, import_keras, installed_backends
 from mnist_vit.benchmarks import print_rows, rows_from_child
 from mnist_vit.command_line import ArgumentParser, bounded_int, check_writable, run_main
+from mnist_vit.results import REFERENCE_BACKEND, benchmark_results
 from mnist_vit.tasks import task_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = "tensorflow"
-CONTROL = {"TF_ENABLE_ONEDNN_OPTS": "0"}  # the reference backend, other float rounding
+CONTROL = {"TF_ENABLE_ONEDNN_OPTS": "0"}  # the reference backend (TensorFlow), other float rounding
 TOLERANCES = (1e-4, 1e-2)
 SEQUENCE_SEED = 0
 
@@ -49,8 +49,8 @@ def parse_args(argv=None):
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.backends = args.backends or list(installed_backends())
-    if REFERENCE not in args.backends:
-        parser.error(f"--backends must include {REFERENCE}, the run the others are measured against")
+    if REFERENCE_BACKEND not in args.backends:
+        parser.error(f"--backends must include {REFERENCE_BACKEND}, the run the others are measured against")
     return args
 
 
@@ -106,7 +106,6 @@ def main(argv=None):
 
     load_splits(args.data)  # a bad file is one error here, not one per backend
     keras = import_keras()
-    from mnist_vit.results import benchmark_results
     from mnist_vit.safe_files import atomic_write_json
     from mnist_vit.tasks import get_task
     from mnist_vit.training import build_model
@@ -120,14 +119,14 @@ def main(argv=None):
     child_args = ["--task", args.task, "--steps", str(args.steps), "--out", args.out]
     child_args += ["--data", args.data] if args.data else []
     rows = []
-    for backend, env in [(backend, {}) for backend in args.backends] + [(REFERENCE, CONTROL)]:
+    for backend, env in [(backend, {}) for backend in args.backends] + [(REFERENCE_BACKEND, CONTROL)]:
         print(f"training on {backend} {env or ''}: {args.steps} steps", flush=True)
         rows.append({**rows_from_child(__file__, backend, child_args, env=env)[0], "env": env})
-    reference = rows[args.backends.index(REFERENCE)]["losses"]
+    reference = rows[args.backends.index(REFERENCE_BACKEND)]["losses"]
     for row in rows:
         row["first_step_apart"] = {str(t): first_step_apart(row["losses"], reference, t) for t in TOLERANCES}
         print(
-            f"{row['backend']:>10} {str(row['env'] or ''):>32}: first step apart from {REFERENCE} "
+            f"{row['backend']:>10} {str(row['env'] or ''):>32}: first step apart from {REFERENCE_BACKEND} "
             f"{row['first_step_apart']}, last loss {row['losses'][-1]:.4f}"
         )
     settings = {

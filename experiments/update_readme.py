@@ -429,7 +429,8 @@ def render_backend_drift(path):
         "",
         f"The {label} model of the {task.name} task, {settings['hyperparameters']}, "
         f"trained {settings['steps']} steps from the same weights on the same batches; a step's loss is "
-        f'computed before its update, and "apart" is relative to the first row\'s loss at that step. '
+        f'computed before its update, and "apart" is relative to the {REFERENCE_BACKEND} run\'s loss at '
+        "that step. "
         f"`experiments/{path}` (`{drift['command']}`, {drift['machine']}).",
     ]
     return "\n".join(lines)
