@@ -50,6 +50,7 @@ def test_every_backend_and_the_control_train_the_same_steps(tmp_path, mnist_path
         (["--backends", "jax", "torch"], "--backends must include tensorflow"),
         (["--task", "anchor", "--model", "deepsets"], "'deepsets' is not a model of task anchor"),
         (["--data", "/nonexistent/mnist.npz"], "MNIST file not found"),
+        (["--steps", "10001"], "--steps: expected a whole number in 1..10,000"),
     ],
 )
 def test_an_impossible_choice_is_one_clear_error(tmp_path, mnist_path, args, fragment):
