@@ -76,7 +76,10 @@ BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/study_ba
 STUDIES_BESIDE_RUNS = {
     "backend-sum-transformer": ["results/findings/checkpoint_sum_jax.json"],
     "anchor-transformer-seeds": ["results/findings/checkpoint_anchor_tensorflow.json"],
-    "sum-fc-seeds": ["results/findings/checkpoint_sum_fc.json"],
+    "sum-fc-seeds": [
+        "results/findings/checkpoint_sum_fc.json",
+        "results/findings/checkpoint_sum_fc_torch.json",
+    ],
 }
 THROUGHPUT_FINDING = {
     "throughput-autotuning": [
