@@ -16,9 +16,13 @@
 
 Running the same command again resumes: completed trials and finished
 training runs are kept, and the results file's `wall_seconds` counts the
-time of every process of the run (`processes` says how many). Options,
-output folders and the data file are checked before Keras is imported, so
-a mistake is reported at once.
+time of every process of the run (`processes` says how many). The run
+folder records the settings that decide its results (`run.json`): a rerun
+with other settings is refused, naming them (`--start-over` deletes the
+folder's runs and starts again; `--seeds` may grow), and one process at a
+time uses a folder. Options, output paths and the data file are checked
+before Keras is imported, so a mistake is reported at once and nothing is
+written.
 
     python experiments/run_tuner.py --task sum --data ../shared/data/mnist.npz
 """
@@ -29,16 +33,18 @@ import sys
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import (
+    MAX_SEED,
     ArgumentParser,
     bounded_int,
-    check_writable,
+    check_output_file,
+    check_output_folder,
     fraction,
-    non_negative_int,
     positive_int,
     run_main,
+    seed_int,
 )
 from mnist_vit.data import load_splits
-from mnist_vit.errors import UsageError
+from mnist_vit.errors import RunFolderError, UsageError
 from mnist_vit.results import (
     REFERENCE_BACKEND,
     backend_folder,
@@ -50,6 +56,7 @@ from mnist_vit.results import (
     with_std,
 )
 from mnist_vit.run_clock import RunClock, read_clock
+from mnist_vit.run_folder import RunFolder, data_fingerprint, read_json
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.tasks import get_task, task_names
 
@@ -62,6 +69,8 @@ MAX_SEQUENCES = 1_000_000  # per option: the fixed sets are held in memory as in
 MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
 RESUME_HINT = "stopped: nothing finished is lost; run the same command again to resume"
 CLOCK_FILE = "clock.json"  # in the run folder: the job's wall-clock time over its processes (RunClock)
+# What `--start-over` removes from the run folder: the search, the final runs, logs, clock and outputs.
+RUN_ENTRIES = ("search_*", "final", "logs", CLOCK_FILE, "results.json", "figures")
 
 
 def published_results(task_name, backend=REFERENCE_BACKEND):
@@ -92,7 +101,7 @@ def parse_args(argv=None):
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_int,
         default=0,
         help="seed of the search; final runs use seed, seed+1, ...",
     )
@@ -127,20 +136,40 @@ def parse_args(argv=None):
         "(tensorflow: experiments/results/<task>.json and figures/; jax, torch: "
         "experiments/results/<backend>/<task>.json and figures/<backend>/)",
     )
+    parser.add_argument(
+        "--start-over",
+        action="store_true",
+        help="delete the run folder's search, final runs and clock, then run afresh (e.g. after "
+        "changing settings)",
+    )
     parser.add_argument("--results", help="results file (default <out>/results.json)")
     parser.add_argument("--figures", help="folder for figures (default <out>/figures)")
     args = parser.parse_args(argv)
-    args.out = args.out or os.path.join("runs", args.task)
+    if args.out is None:
+        args.out = os.path.join("runs", args.task)
     if not args.publish:  # the published paths depend on the backend: `publish_to`, once Keras is imported
-        args.results = args.results or os.path.join(args.out, "results.json")
-        args.figures = args.figures or os.path.join(args.out, "figures")
+        publish_to(args, None)
     return args
 
 
 def publish_to(args, backend):
-    """With `--publish`, sets the results file and figures folder not given to `backend`'s committed ones."""
-    args.results = args.results or published_results(args.task, backend)
-    args.figures = args.figures or backend_folder(PUBLISHED_FIGURES, backend)
+    """Sets the results file and figures folder not given on the command line.
+
+    With `backend` None, the run folder's (`<out>/results.json`,
+    `<out>/figures`); else, for `--publish`, that backend's committed ones.
+    """
+    if args.results is None:
+        args.results = (
+            os.path.join(args.out, "results.json")
+            if backend is None
+            else published_results(args.task, backend)
+        )
+    if args.figures is None:
+        args.figures = (
+            os.path.join(args.out, "figures")
+            if backend is None
+            else backend_folder(PUBLISHED_FIGURES, backend)
+        )
 
 
 def apply_preset(args, task):
@@ -153,17 +182,54 @@ def apply_preset(args, task):
             setattr(args, key, value)
 
 
-def check_outputs(results, folders):
+def check_outputs(args):
     """Raises UsageError, before any work, for an output path that cannot be written.
 
-    Args:
-        results: str. The results file's path; its folder must be writable.
-        folders: iterable of str. The other folders the run writes into.
+    The results file must be a regular file or a missing path in a writable
+    folder (never a folder, device or pipe); `--out` and `--figures` must
+    be folders or missing, and the task's figures (`<task>_*.png`) in the
+    figures folder regular files or missing. Creates nothing.
     """
-    if os.path.isdir(results):
-        raise UsageError(f"results file {results} is a folder")
-    for folder in (*folders, os.path.dirname(os.path.abspath(results))):
-        check_writable(folder)
+    import glob
+
+    check_output_file(args.results, "results file")
+    check_output_folder(args.out, "run folder")
+    figures = [
+        os.path.basename(path)
+        for path in glob.glob(os.path.join(glob.escape(args.figures), f"{args.task}_*.png"))
+    ]
+    check_output_folder(args.figures, "figures folder", figures, file_what="figure")
+
+
+def check_seeds(args):
+    """Raises UsageError when the final runs' seeds (`--seed` .. `--seed + --seeds - 1`) pass `MAX_SEED`."""
+    last = args.seed + args.seeds - 1
+    if last > MAX_SEED:
+        raise UsageError(
+            f"--seed {args.seed} with --seeds {args.seeds} needs seeds up to {last:,}; "
+            f"the largest is {MAX_SEED:,}"
+        )
+
+
+def folder_settings(task, args, backend, splits):
+    """The settings that decide a run folder's results (`RunFolder`); `--seeds` is not one of them.
+
+    Each seed's final run is a folder of its own, so a rerun with more (or
+    fewer) seeds reuses those already finished.
+    """
+    return {
+        "task": task.name,
+        "backend": backend,
+        "data": data_fingerprint(splits),
+        "data_parallel": args.data_parallel,
+        **{
+            key: getattr(args, key)
+            for key in (
+                "preset", "tuner", "trials", "search_epochs", "search_margin", "epochs", "train_sequences",
+                "batch_size", "seed", "validation_sequences", "test_sequences",
+            )
+        },
+    }  # fmt: skip
 
 
 def is_worker():
@@ -180,6 +246,8 @@ def search(task, args, splits):
         first (dicts), the chosen trial's id; `(None, None, None)` in a
         distributed-tuning worker.
     """
+    import glob
+
     import keras
 
     from mnist_vit.search import SequenceHyperModel, chosen_trial, default_values, make_tuner
@@ -193,17 +261,27 @@ def search(task, args, splits):
         args.batch_size,
         seed=args.seed,
     )
-    tuner = make_tuner(
-        args.tuner,
-        hypermodel,
-        task.monitor,
-        task.mode,
-        args.trials,
-        args.search_epochs,
-        directory=args.out,
-        project_name=f"search_{args.tuner}",
-        seed=args.seed,
-    )
+    project = f"search_{args.tuner}"
+    folder = os.path.join(args.out, project)
+    remedy = f"delete {folder} to search again (or run with --start-over)"
+    for path in glob.glob(os.path.join(glob.escape(folder), "**", "*.json"), recursive=True):
+        read_json(path, remedy)  # a damaged file of the search is named before KerasTuner reads it
+    try:
+        tuner = make_tuner(
+            args.tuner,
+            hypermodel,
+            task.monitor,
+            task.mode,
+            args.trials,
+            args.search_epochs,
+            directory=args.out,
+            project_name=project,
+            seed=args.seed,
+        )
+    except Exception as error:  # KerasTuner reloads the saved search here and raises many types
+        if not os.path.isdir(folder):
+            raise
+        raise RunFolderError(f"the search in {folder} cannot be resumed ({error}); {remedy}") from None
     tuner.search_space_summary()
     tuner.search(
         epochs=args.search_epochs,
@@ -242,7 +320,8 @@ def run_study(args, study):
 
     `args` has `task`, `data`, `out` and `results`; returns the results dict.
     """
-    check_outputs(args.results, (args.out,))
+    check_output_file(args.results, "results file")
+    check_output_folder(args.out, "run folder")
     splits = load_splits(args.data)
     import_keras()
     task = get_task(args.task)
@@ -277,11 +356,15 @@ def train_and_test(task, model_name, hyperparameters, splits, args, seed):
     """Trains one final model (or reuses a finished run) and returns its test metrics."""
     from mnist_vit.training import final_run_dir, test_metrics
 
-    done = os.path.join(final_run_dir(args.out, model_name, seed), "test.json")
-    if os.path.exists(done):
+    run_dir = final_run_dir(args.out, model_name, seed)
+    done = os.path.join(run_dir, "test.json")
+    if os.path.lexists(done):
         print(f"{model_name} seed {seed}: finished earlier, reusing {done}")
-        with open(done) as f:
-            return json.load(f)
+        remedy = f"delete {run_dir} to train and test this model again"
+        metrics = read_json(done, remedy)
+        if not isinstance(metrics.get(task.headline), (int, float)):
+            raise RunFolderError(f"{done} is damaged (it has no {task.headline}); {remedy}")
+        return metrics
     model, history = train_seed(task, model_name, hyperparameters, splits, args, seed)
     seconds = history["elapsed_seconds"][-1]  # every epoch's, over resumed processes too
     metrics = test_metrics(task, model_name, model, splits["test"], args.test_sequences)
@@ -317,21 +400,27 @@ def main(argv=None):
     args = parse_args(argv)
     if args.publish:  # Keras says which backend runs (KERAS_BACKEND or keras.json), hence where to publish
         publish_to(args, import_keras().backend.backend())
-    check_outputs(args.results, (args.out, args.figures))
-    if not is_worker():
+    check_outputs(args)
+    if not is_worker() and not args.start_over:
         read_clock(os.path.join(args.out, CLOCK_FILE))  # a damaged clock is reported before any work
     splits = load_splits(args.data)
-    import_keras()
+    keras = import_keras()
     from mnist_vit.data_parallel import data_parallel
     from mnist_vit.sequences import EVALUATION_BATCH_SIZE
 
     task = get_task(args.task)
     apply_preset(args, task)
-    if not args.data_parallel:
-        return run(task, args, splits)
-    with data_parallel([args.batch_size, EVALUATION_BATCH_SIZE]) as devices:
-        print(f"data-parallel training on {devices} devices")
-        return run(task, args, splits)
+    check_seeds(args)
+    settings = folder_settings(task, args, keras.backend.backend(), splits)
+    role = os.environ.get("KERASTUNER_TUNER_ID", "chief")
+    if args.start_over and is_worker():
+        raise UsageError("--start-over is for the chief of a distributed search, not a worker")
+    with RunFolder(args.out, settings, start_over=args.start_over, entries=RUN_ENTRIES, role=role):
+        if not args.data_parallel:
+            return run(task, args, splits)
+        with data_parallel([args.batch_size, EVALUATION_BATCH_SIZE]) as devices:
+            print(f"data-parallel training on {devices} devices")
+            return run(task, args, splits)
 
 
 def run(task, args, splits):

@@ -2,9 +2,13 @@
 
 Trains on MNIST's training split less its last 5,000 images, keeps the best
 checkpoint by validation accuracy, evaluates it once on the test split and
-writes `experiments/results/classification.json`. Killed mid-epoch, the same
-command resumes after the last completed epoch. Options, output folders and
-the data file are checked before Keras is imported.
+writes the results file into the run folder (`--out`, default
+`runs/classification`); `--publish` writes the committed
+`experiments/results/classification.json` instead. Killed at any moment, the
+same command resumes after the last completed epoch; the run folder records
+its settings, and a rerun with other settings is refused (`--start-over`
+trains afresh). Options, output paths and the data file are checked before
+Keras is imported; a loss that is not finite stops the run with one line.
 
     python experiments/train_classifier.py --data ../shared/data/mnist.npz
 """
@@ -12,13 +16,25 @@ the data file are checked before Keras is imported.
 import os
 
 from mnist_vit.backends import import_keras
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_float, positive_int, run_main
+from mnist_vit.command_line import (
+    ArgumentParser,
+    bounded_float,
+    check_output_file,
+    check_output_folder,
+    positive_int,
+    run_main,
+    seed_int,
+)
 from mnist_vit.data import Split, load_splits
 from mnist_vit.results import best_epoch, run_metadata
+from mnist_vit.run_folder import RunFolder, data_fingerprint, read_model
 from mnist_vit.safe_files import atomic_write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMBED_DIM = 128  # the classifier's encoder: a wider embedding than the default, augmentation on
+PUBLISHED_RESULTS = os.path.join(HERE, "results", "classification.json")
+# What `--start-over` removes from the run folder.
+RUN_ENTRIES = ("backup", "history.csv", "best.keras", "best.keras.best.json", "logs", "results.json")
 
 
 def parse_args(argv=None):
@@ -26,15 +42,38 @@ def parse_args(argv=None):
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument("--epochs", type=positive_int, default=15)
     parser.add_argument("--batch-size", type=positive_int, default=128)
-    parser.add_argument("--learning-rate", type=positive_float, default=3e-3)
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--learning-rate", type=bounded_float(0, 1, low_inclusive=False), default=3e-3)
+    parser.add_argument("--weight-decay", type=bounded_float(0, 1), default=1e-4)
     parser.add_argument(
         "--train-images", type=positive_int, help="train on only the first N training images (quick checks)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--out", default="runs/classification", help="folder for logs and checkpoints")
-    parser.add_argument("--results", default=os.path.join(HERE, "results", "classification.json"))
-    return parser.parse_args(argv)
+    parser.add_argument("--results", help="results file (default <out>/results.json)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="write the results over the committed experiments/results/classification.json",
+    )
+    parser.add_argument(
+        "--start-over", action="store_true", help="delete the run folder's training and train afresh"
+    )
+    args = parser.parse_args(argv)
+    if args.results is None:
+        args.results = PUBLISHED_RESULTS if args.publish else os.path.join(args.out, "results.json")
+    return args
+
+
+def settings(args, backend, splits):
+    """The settings that decide the run folder's results (`RunFolder`)."""
+    return {
+        "backend": backend,
+        "data": data_fingerprint(splits),
+        **{
+            key: getattr(args, key)
+            for key in ("epochs", "batch_size", "learning_rate", "weight_decay", "train_images", "seed")
+        },
+    }
 
 
 def as_images(split):
@@ -44,10 +83,18 @@ def as_images(split):
 
 def main(argv=None):
     args = parse_args(argv)
-    for folder in (args.out, os.path.dirname(os.path.abspath(args.results))):
-        check_writable(folder)
+    check_output_folder(args.out, "run folder")
+    check_output_file(args.results, "results file")
     splits = load_splits(args.data)
     keras = import_keras()
+    with RunFolder(args.out, settings(args, keras.backend.backend(), splits), args.start_over, RUN_ENTRIES):
+        train(args, splits)
+
+
+def train(args, splits):
+    """Trains, tests and writes the results file."""
+    import keras
+
     from mnist_vit.callbacks import make_callbacks, read_history
     from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
     from mnist_vit.training import make_optimizer
@@ -77,7 +124,7 @@ def main(argv=None):
     )
     history = read_history(args.out)  # every epoch, those before a resume included
 
-    best = keras.saving.load_model(best_path)
+    best = read_model(best_path, f"delete {args.out} (or run with --start-over) to train again")
     test_loss, test_accuracy = best.evaluate(
         as_images(splits["test"]), splits["test"].labels, batch_size=512, verbose=0
     )

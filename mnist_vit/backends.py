@@ -5,7 +5,10 @@ import importlib.util
 import os
 import sys
 
+from mnist_vit.errors import BackendError, printable
+
 BACKENDS = ("tensorflow", "jax", "torch")
+_real_stderr = None  # while `quiet_native_stderr` silences descriptor 2: a copy of the real one
 
 
 def installed_backends():
@@ -21,7 +24,6 @@ def check_backend():
     process exits with code 2, as every other user error of the command
     line is (Keras itself would fail deep inside its import).
     """
-    from mnist_vit.errors import BackendError
 
     name = os.environ.get("KERAS_BACKEND")
     if name is None or "keras" in sys.modules:
@@ -43,7 +45,7 @@ def _report_uncaught(error_class):
     def hook(kind, value, traceback):
         if not issubclass(kind, error_class):
             return previous(kind, value, traceback)
-        print(f"error: {value}", file=sys.stderr)
+        print(f"error: {printable(value)}", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(2)
@@ -71,12 +73,22 @@ def quiet_native_stderr():
     straight to descriptor 2 whatever `TF_CPP_MIN_LOG_LEVEL` says; Python
     exceptions raised in the block are printed after it, as usual.
     """
+    global _real_stderr
     sys.stderr.flush()
     saved = os.dup(2)
+    _real_stderr = saved
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
         yield
     finally:
+        _real_stderr = None
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def restore_stderr():
+    """Gives descriptor 2 back to the real stderr if `quiet_native_stderr` has it silenced (a signal handler
+    that prints a last line calls this)."""
+    if _real_stderr is not None:
+        os.dup2(_real_stderr, 2)

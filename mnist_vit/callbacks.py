@@ -1,14 +1,97 @@
 """The callbacks of one training run: resume after a crash, best checkpoint, time, logs."""
 
-import csv
-import json
 import math
 import os
 import time
 
 import keras
 
-from mnist_vit.safe_files import atomic_write_json, save_model_atomically
+from mnist_vit.errors import TrainingDiverged
+from mnist_vit.run_folder import damaged, read_csv_rows, read_json
+from mnist_vit.safe_files import atomic_write, atomic_write_json, save_model_atomically
+
+BACKUP_STATE = "state.json"  # in the backup folder: the completed epochs and the weights file that holds them
+
+
+def start_over_remedy(run_dir):
+    """What to do about a damaged file of the training run in `run_dir`."""
+    return f"delete {run_dir} to train this model from its first epoch"
+
+
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose backup is replaced whole at every epoch's end, or not at all.
+
+    Each epoch's weights (with the optimizer's state) go to a new file,
+    written atomically, and only then does `state.json` (written atomically
+    too) name that file and the number of completed epochs; the older file
+    is removed last. A process killed at any moment leaves a backup that
+    resumes. A backup that cannot be read back raises `RunFolderError`
+    naming it and how to start the model over, never a traceback.
+
+    Args:
+        backup_dir: str. The backup folder (`<run_dir>/backup`).
+        remedy: str. What the error for a damaged backup tells the user to do.
+    """
+
+    def __init__(self, backup_dir, remedy):
+        super().__init__(backup_dir)
+        self.remedy = remedy
+        self.state_path = os.path.join(backup_dir, BACKUP_STATE)
+
+    def state(self):
+        """`(completed_epochs, weights_path)` of the backup; `(0, None)` when there is none."""
+        if not os.path.lexists(self.state_path):
+            return 0, None
+        state = read_json(self.state_path, self.remedy)
+        epoch, name = state.get("epoch"), state.get("weights")
+        if type(epoch) is not int or epoch < 1 or not isinstance(name, str) or os.path.basename(name) != name:
+            raise damaged(self.state_path, self.remedy)
+        path = os.path.join(self.backup_dir, name)
+        if not os.path.isfile(path):
+            raise damaged(path, self.remedy)
+        return epoch, path
+
+    def _load_model(self):
+        epoch, path = self.state()
+        if not epoch:
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(path)
+        except Exception as error:  # h5py and Keras raise many types for a damaged file
+            raise damaged(path, self.remedy) from error
+        self.model._initial_epoch = epoch
+
+    def _save_model(self):
+        name = f"epoch_{self._current_epoch}.weights.h5"
+        atomic_write(os.path.join(self.backup_dir, name), ".weights.h5", self.model.save_weights)
+        atomic_write_json(self.state_path, {"epoch": self._current_epoch, "weights": name})
+        for other in os.listdir(self.backup_dir):
+            if other.endswith(".weights.h5") and other != name:
+                os.remove(os.path.join(self.backup_dir, other))
+
+
+def completed_epochs(run_dir):
+    """Epochs of the run in `run_dir` that its backup holds (0 when it has none): where a resume starts."""
+    backup = os.path.join(run_dir, "backup")
+    return RunBackup(backup, start_over_remedy(run_dir)).state()[0]
+
+
+class StopOnNonFiniteLoss(keras.callbacks.TerminateOnNaN):
+    """`TerminateOnNaN` that then raises `TrainingDiverged`, so the run ends with one line and no results.
+
+    The backup is left as it was at the last finite epoch.
+    """
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.model.stop_training = True
+            raise TrainingDiverged(
+                f"training diverged: the loss is {float(loss)} at batch {batch + 1}; "
+                "lower the learning rate (or the weight decay) and run again"
+            )
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
@@ -24,9 +107,10 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         monitor: str. Metric name in the epoch logs, e.g. `"val_auc"`.
         mode: str. `"max"` or `"min"`.
         resume: bool. Read the best value of the interrupted run.
+        remedy: str. What the error for a damaged record tells the user to do.
     """
 
-    def __init__(self, path, monitor, mode, resume=False):
+    def __init__(self, path, monitor, mode, resume=False, remedy="delete it"):
         super().__init__()
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
@@ -35,9 +119,11 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = mode
         self.best = -math.inf if mode == "max" else math.inf
-        if resume and os.path.isfile(self.record_path):
-            with open(self.record_path) as f:
-                self.best = json.load(f)["value"]
+        if resume and os.path.lexists(self.record_path):
+            value = read_json(self.record_path, remedy).get("value")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+                raise damaged(self.record_path, remedy)
+            self.best = float(value)
 
     def _improved(self, value):
         return value > self.best if self.mode == "max" else value < self.best
@@ -79,53 +165,80 @@ class ElapsedTime(keras.callbacks.Callback):
             logs["elapsed_seconds"] = self.offset + time.perf_counter() - self.start
 
 
-def read_history(run_dir):
+def read_history(run_dir, remedy=None):
     """Every completed epoch's logs of a run, resumed parts included, from `run_dir/history.csv`.
+
+    `remedy` is what the error for a damaged file tells the user to do
+    (default: delete `run_dir` and train again).
 
     Returns:
         `{name: [float per epoch]}`, the shape of `History.history` (NaN
-        where an epoch lacks a metric); empty when no epoch completed.
+        where an epoch lacks a metric, `CSVLogger`'s `NA`); empty when no
+        epoch completed.
+
+    Raises:
+        RunFolderError: the file cannot be read back.
     """
     path = os.path.join(run_dir, "history.csv")
     if not os.path.isfile(path):
         return {}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv_rows(path, remedy or start_over_remedy(run_dir))
     names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
-    return {name: [_number(row[name]) for row in rows] for name in names}
+    return {name: [row[name] for row in rows] for name in names}
 
 
-def _number(text):
-    """A CSV cell as a float; `CSVLogger`'s `NA` (a metric missing from an epoch) as NaN."""
-    return math.nan if text in ("", "NA") else float(text)
+def keep_history_rows(run_dir, count):
+    """Cuts `run_dir/history.csv` to its header and first `count` rows (the epochs a resume keeps)."""
+    path = os.path.join(run_dir, "history.csv")
+    if not os.path.isfile(path):
+        return
+    with open(path, newline="") as f:
+        lines = f.read().splitlines(keepends=True)
+
+    def write(tmp):
+        with open(tmp, "w", newline="") as f:
+            f.writelines(lines[: count + 1])
+
+    atomic_write(path, ".csv", write)
 
 
 def make_callbacks(run_dir, monitor, mode):
     """Callbacks for one training run, all writing under `run_dir`.
 
-    - `BackupAndRestore` (`run_dir/backup`): a run killed mid-epoch and
-      started again with the same command resumes after its last completed
-      epoch (same weights, optimizer state and schedule) and ends with the
-      same number of epochs; the backup is removed when training finishes.
     - `elapsed_seconds` in the epoch logs (`ElapsedTime`), counted on from
       the last completed epoch when resuming.
-    - A CSV log (`run_dir/history.csv`, appended to on a resume).
+    - Training stops with `TrainingDiverged` at a loss that is not finite.
+    - A CSV log (`run_dir/history.csv`; on a resume, cut to the completed
+      epochs and appended to).
     - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
     - TensorBoard logs (`run_dir/logs`).
+    - Last, so that an epoch counts as completed only once all of the above
+      are written, `RunBackup` (`run_dir/backup`): a run killed at any moment
+      and started again with the same command resumes after its last
+      completed epoch (same weights, optimizer state and schedule) and ends
+      with the same number of epochs; the backup is removed when training
+      finishes. The caller serves that epoch's data (`completed_epochs`).
 
     Returns:
         `(callbacks, best_model_path)`.
+
+    Raises:
+        RunFolderError: a file of the run to resume cannot be read back.
     """
     os.makedirs(run_dir, exist_ok=True)
-    backup_dir = os.path.join(run_dir, "backup")
-    resuming = os.path.isdir(backup_dir)
+    remedy = start_over_remedy(run_dir)
+    completed = completed_epochs(run_dir)
+    resuming = completed > 0
     best_path = os.path.join(run_dir, "best.keras")
+    if resuming:
+        keep_history_rows(run_dir, completed)
     elapsed = read_history(run_dir).get("elapsed_seconds") if resuming else None
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir),
         ElapsedTime(offset=elapsed[-1] if elapsed else 0.0),
+        StopOnNonFiniteLoss(),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
-        BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming),
+        BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming, remedy=remedy),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
+        RunBackup(os.path.join(run_dir, "backup"), remedy),
     ]
     return callbacks, best_path

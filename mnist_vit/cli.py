@@ -92,9 +92,11 @@ def predict(args):
 
     model, task = load_task_model(args.model)
     if not task.has_anchor and anchor is not None:
-        raise UsageError(f"{args.model} is a {task.name} model: it takes no --anchor")
+        raise UsageError(f"{args.model} is a model of the {task.name} task: it takes no --anchor")
     if task.has_anchor and anchor is None:
-        raise UsageError(f"{args.model} is a {task.name} model: give the anchor image with --anchor")
+        raise UsageError(
+            f"{args.model} is a model of the {task.name} task: give the anchor image with --anchor"
+        )
     inputs = sequence_input(images, model)
     if task.has_anchor:
         inputs[ANCHOR_INPUT] = anchor[None]

@@ -5,6 +5,11 @@ code 2; library code raises them and never prints or exits itself.
 """
 
 
+def printable(message):
+    """`message` with control characters escaped (a newline as `\\n`): one line, whatever a file's name."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(message))
+
+
 class MnistVitError(Exception):
     """A problem with what the user asked for or gave, reported as one line."""
 
@@ -27,3 +32,11 @@ class ModelFileError(MnistVitError):
 
 class BackendError(MnistVitError, ImportError):
     """`KERAS_BACKEND` names a backend that is not Keras's or is not installed."""
+
+
+class RunFolderError(MnistVitError):
+    """A run folder that cannot be resumed: other settings, a damaged file, or in use by another process."""
+
+
+class TrainingDiverged(MnistVitError):
+    """Training reached a loss that is not a finite number."""

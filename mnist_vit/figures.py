@@ -13,13 +13,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mnist_vit.safe_files import atomic_write
 from mnist_vit.sequences import MAX_LEN
 
 
 def save_figure(fig, folder, name):
-    """Saves `fig` as `folder/name`, closes it and returns the path."""
+    """Saves `fig` as `folder/name` atomically (`atomic_write`), closes it and returns the path."""
     path = os.path.join(folder, name)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    atomic_write(path, ".png", lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight"))
     plt.close(fig)
     return path
 
@@ -103,23 +104,31 @@ def plot_sequences(inputs, captions, correct, title, folder, name):
     return save_figure(fig, folder, name)
 
 
+def redo(run_root, model_name):
+    """What to do about a damaged file of seed 0's finished run of `model_name`."""
+    from mnist_vit.training import final_run_dir
+
+    return f"delete {final_run_dir(run_root, model_name, 0)} to train and test it again"
+
+
 def write_task_figures(task, results, run_root, folder, test_split):
     """Writes the figures of a finished `run_tuner.py` run; returns their paths.
 
     `{task}_training.png` (seed 0's training curves), `{task}_by_length.png`
     (the test headline by length, lengths 1..50 where measured) and the
     task's example figure, if it has one, drawn with seed 0's attention model.
+    Every figure of a task is named `{task}_*.png`.
     """
-    import keras
-
     from mnist_vit.callbacks import read_history
+    from mnist_vit.run_folder import read_model
     from mnist_vit.training import FINAL_MODEL, final_run_dir
 
     os.makedirs(folder, exist_ok=True)
     models = results["models"]
     labels = {name: task.models[name].label for name in models}
     histories = {
-        name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train")) for name in models
+        name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train"), redo(run_root, name))
+        for name in models
     }
     metric = task.headline
     written = [
@@ -137,5 +146,6 @@ def write_task_figures(task, results, run_root, folder, test_split):
     written.append(plot_by_length(curves, labels, ylabel, title, folder, f"{task.name}_by_length.png"))
     if task.example_figure is not None:
         path = os.path.join(final_run_dir(run_root, task.searched_model, 0), "train", FINAL_MODEL)
-        written.append(task.example_figure(keras.saving.load_model(path), test_split, folder))
+        model = read_model(path, redo(run_root, task.searched_model))
+        written.append(task.example_figure(model, test_split, folder))
     return written

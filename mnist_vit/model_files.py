@@ -7,12 +7,42 @@ import zipfile
 from mnist_vit.errors import ModelFileError
 from mnist_vit.safe_files import check_readable_file
 
+ZIP_SIGNATURE = b"PK\x03\x04"
+MAX_CONFIG_BYTES = 16 * 2**20  # a model's config.json or metadata.json; a real one is a few hundred kB
+MAX_MODEL_BYTES = 4 * 2**30  # all of an archive's members, uncompressed
+
 
 def check_model_file(path):
-    """Raises ModelFileError naming `path` unless it is a readable `.keras` (zip) file; imports no Keras."""
+    """Raises ModelFileError naming `path` unless it is a readable `.keras` (zip) file of a sensible size.
+
+    What the archive declares is bounded before anything is read from it:
+    its `config.json` and `metadata.json` at `MAX_CONFIG_BYTES`, all its
+    members at `MAX_MODEL_BYTES` (a crafted config could ask for gigabytes
+    of memory). Imports no Keras.
+    """
     check_readable_file(path, "model file", ModelFileError)
-    if not path.endswith(".keras") or not zipfile.is_zipfile(path):
+    with open(path, "rb") as f:
+        starts_as_zip = f.read(4) == ZIP_SIGNATURE
+    if not path.endswith(".keras") or not starts_as_zip:
         raise ModelFileError(f"model file {path} is not a .keras model file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info.file_size for info in archive.infolist()}
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ModelFileError(f"model file {path} is damaged (truncated or corrupt: {error})") from None
+    if "config.json" not in members:
+        raise ModelFileError(f"model file {path} is not a .keras model file: it holds no config.json")
+    for name in ("config.json", "metadata.json"):
+        if members.get(name, 0) > MAX_CONFIG_BYTES:
+            raise ModelFileError(
+                f"model file {path} declares a {name} of {members[name]:,} bytes; "
+                f"at most {MAX_CONFIG_BYTES:,} are read"
+            )
+    if sum(members.values()) > MAX_MODEL_BYTES:
+        raise ModelFileError(
+            f"model file {path} declares {sum(members.values()):,} bytes of content; "
+            f"at most {MAX_MODEL_BYTES:,} are read"
+        )
 
 
 def load_task_model(path):
@@ -63,7 +93,7 @@ def check_contract(model, task, path):
     shapes = {tensor.name.split(":")[0]: tuple(tensor.shape) for tensor in model.inputs}
     if set(shapes) != task.input_names():
         raise ModelFileError(
-            f"model file {path} is a {task.name} model with inputs {sorted(shapes)}, "
+            f"model file {path} is a model of the {task.name} task with inputs {sorted(shapes)}, "
             f"expected {sorted(task.input_names())}"
         )
     expected = {"sequence": (None, None, 28, 28, 1), "mask": (None, None), ANCHOR_INPUT: (None, 28, 28, 1)}

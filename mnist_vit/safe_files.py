@@ -12,10 +12,14 @@ def atomic_write(path, suffix, write):
     """Calls `write(tmp_path)` on a temporary file beside `path`, then renames it to `path`.
 
     A crash never leaves a truncated file: readers see the old file or the
-    whole new one. `suffix` is the temporary file's ending (Keras wants
-    `.keras` for models).
+    whole new one. A `path` that exists but is not a regular file (a
+    folder, a device, a pipe) raises `OSError` and is left as it is.
+    `suffix` is the temporary file's ending (Keras wants `.keras` for
+    models).
     """
     path = os.fspath(path)
+    if os.path.lexists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"refusing to replace {path}: it is not a regular file")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)

@@ -218,6 +218,12 @@ class SequenceBatches(keras.utils.PyDataset):
         served = sum(len(self.batch_rows(i)) * self._slots(self.batch_rows(i)) for i in range(len(self)))
         return 1.0 - float(self.sequences.lengths.sum()) / served
 
+    def start_at(self, epoch):
+        """Serves epoch `epoch`'s sequences next (0-based): a resumed run trains on the data it would have."""
+        if self.fresh and epoch != self.epoch:
+            self.epoch = epoch
+            self._draw()
+
     def on_epoch_end(self):
         if self.fresh:
             self.epoch += 1

@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from mnist_vit.callbacks import make_callbacks, read_history
+from mnist_vit.callbacks import completed_epochs, make_callbacks, read_history
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
 from mnist_vit.encoder import build_encoder
 from mnist_vit.safe_files import save_model_atomically
@@ -123,6 +123,7 @@ def train_sequence_model(
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
     callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
+    train.start_at(completed_epochs(run_dir))  # a resumed run goes on with the data it would have had
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
     save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
     return model, read_history(run_dir)

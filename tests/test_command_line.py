@@ -8,10 +8,22 @@ from mnist_vit.command_line import check_writable
 from mnist_vit.errors import UsageError
 
 
-def test_check_writable_creates_the_folder_and_leaves_nothing_in_it(tmp_path):
+def test_check_writable_leaves_no_folder_or_file_behind(tmp_path):
     folder = tmp_path / "new" / "out"
     check_writable(str(folder))
-    assert folder.is_dir() and os.listdir(folder) == []
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "kept").mkdir()
+    check_writable(str(tmp_path / "kept"))
+    assert os.listdir(tmp_path) == ["kept"] and os.listdir(tmp_path / "kept") == []
+
+
+def test_check_writable_refuses_a_path_under_a_file_and_an_empty_path(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="not writable"):
+        check_writable(str(tmp_path / "file" / "out"))
+    with pytest.raises(UsageError, match="empty path"):
+        check_writable("")
+    assert os.listdir(tmp_path) == ["file"]
 
 
 def test_check_writable_does_not_touch_another_process_s_probe(tmp_path):
