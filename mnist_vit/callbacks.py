@@ -5,6 +5,7 @@ import os
 import time
 
 import keras
+import numpy as np
 
 from mnist_vit.errors import TrainingDiverged
 from mnist_vit.run_folder import damaged, read_csv_rows, read_json
@@ -27,6 +28,11 @@ class RunBackup(keras.callbacks.BackupAndRestore):
     is removed last. A process killed at any moment leaves a backup that
     resumes. A backup that cannot be read back raises `RunFolderError`
     naming it and how to start the model over, never a traceback.
+
+    `state.json` also holds the states of the model's random seed generators
+    (dropout, augmentation), which Keras's weight files leave out: a resumed
+    run draws the same random numbers as an uninterrupted one, so it ends
+    with the same weights.
 
     Args:
         backup_dir: str. The backup folder (`<run_dir>/backup`).
@@ -51,6 +57,10 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             raise damaged(path, self.remedy)
         return epoch, path
 
+    def _seed_states(self):
+        """The model's seed generators' state variables, in the model's order of variables."""
+        return [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+
     def _load_model(self):
         epoch, path = self.state()
         if not epoch:
@@ -61,12 +71,19 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             self.model.load_weights(path)
         except Exception as error:  # h5py and Keras raise many types for a damaged file
             raise damaged(path, self.remedy) from error
+        seeds, variables = read_json(self.state_path, self.remedy).get("seeds"), self._seed_states()
+        try:
+            for variable, value in zip(variables, seeds, strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
+        except (TypeError, ValueError) as error:
+            raise damaged(self.state_path, self.remedy) from error
         self.model._initial_epoch = epoch
 
     def _save_model(self):
         name = f"epoch_{self._current_epoch}.weights.h5"
         atomic_write(os.path.join(self.backup_dir, name), ".weights.h5", self.model.save_weights)
-        atomic_write_json(self.state_path, {"epoch": self._current_epoch, "weights": name})
+        seeds = [keras.ops.convert_to_numpy(v).tolist() for v in self._seed_states()]
+        atomic_write_json(self.state_path, {"epoch": self._current_epoch, "weights": name, "seeds": seeds})
         for other in os.listdir(self.backup_dir):
             if other.endswith(".weights.h5") and other != name:
                 os.remove(os.path.join(self.backup_dir, other))

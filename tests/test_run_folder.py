@@ -3,11 +3,13 @@
 import json
 import os
 import shutil
+import signal
+import time
 
 import keras
 import numpy as np
 import pytest
-from run_script import load_run_tuner, run_tuner
+from run_script import load_run_tuner, run_tuner, start_tuner
 
 from mnist_vit.callbacks import RunBackup, completed_epochs, make_callbacks
 from mnist_vit.errors import RunFolderError, TrainingDiverged
@@ -30,7 +32,8 @@ class StopAtEpoch(keras.callbacks.Callback):
 
 def tiny_regression(seed=0):
     keras.utils.set_random_seed(seed)
-    layers = [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+    layers = [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.3)]
+    layers.append(keras.layers.Dense(1))
     model = keras.Sequential(layers)
     model.compile(optimizer="adam", loss="mse")
     return model
@@ -86,7 +89,7 @@ def test_a_kill_while_the_backup_is_written_keeps_the_last_whole_backup(tmp_path
     assert written and not any(os.path.exists(path) for path in written)  # the half-written file is gone
     assert completed_epochs(str(tmp_path)) == 2
     state = json.loads((tmp_path / "backup" / "state.json").read_text())
-    assert state == {"epoch": 2, "weights": "epoch_2.weights.h5"}
+    assert {key: state[key] for key in ("epoch", "weights")} == {"epoch": 2, "weights": "epoch_2.weights.h5"}
     assert sorted(os.listdir(tmp_path / "backup")) == ["epoch_2.weights.h5", "state.json"]
     fit(tmp_path)  # and it resumes
     assert not (tmp_path / "backup").exists()
@@ -97,6 +100,7 @@ def test_a_kill_while_the_backup_is_written_keeps_the_last_whole_backup(tmp_path
     [
         ("backup/state.json", b'{"epoch": 2, "wei'),
         ("backup/state.json", b'{"epoch": "two", "weights": "epoch_2.weights.h5"}'),
+        ("backup/state.json", b'{"epoch": 2, "weights": "epoch_2.weights.h5", "seeds": [[1]]}'),
         ("backup/epoch_2.weights.h5", b"\x89HDF\r\n\x1a\n garbage"),
         ("best.keras.best.json", b"\x00\x01garbage"),
         ("history.csv", b"epoch,loss\n0,1.0\n1,not a number\n"),
@@ -277,3 +281,47 @@ def test_a_second_run_on_a_folder_in_use_gets_one_line_naming_the_holder(tmp_pat
         f"error: run folder {out} is in use by process {os.getpid()} (a run with the same --out); "
         "wait for it to end or choose another --out"
     ]
+
+
+def timeless(figures):
+    """A seed's test figures less its training times."""
+    return {k: v for k, v in figures.items() if k not in ("train_seconds", "seconds_to_validation")}
+
+
+def final_training_lines(process, log):
+    """Yields the lines of a run's output from its first final training run on."""
+    started = False
+    while process.poll() is None:
+        for line in log.read_text().splitlines():
+            started = started or line.startswith("training transformer, seed 0")
+            if started:
+                yield line
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_run_stopped_by_a_signal_resumes_to_the_same_figures(finished_run, tmp_path, mnist_path, stop):
+    out, argv = finished_run
+    whole = json.loads((out / "results.json").read_text())
+    resumed_out = tmp_path / "run"
+    argv = [str(resumed_out) if part == str(out) else part for part in argv]
+    log = tmp_path / "log"
+    process = start_tuner(argv, log)
+    try:
+        for line in final_training_lines(process, log):
+            if line.startswith("Epoch 2/2"):  # epoch 1 of the first final model is complete
+                process.send_signal(stop)
+                break
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode in (-stop, 128 + stop), log.read_text()[-2000:]
+    assert not (resumed_out / "results.json").exists()
+    if stop != signal.SIGKILL:
+        assert log.read_text().rstrip().splitlines()[-1] == load_run_tuner().RESUME_HINT
+    assert load_run_tuner().main(argv) == 0
+    resumed = json.loads((resumed_out / "results.json").read_text())
+    assert resumed["processes"] == 2
+    for name, model in whole["models"].items():
+        assert timeless(resumed["models"][name]["per_seed"][0]) == timeless(model["per_seed"][0]), name
