@@ -192,8 +192,8 @@ def check_outputs(args):
     """
     import glob
 
-    check_output_file(args.results, "results file")
     check_output_folder(args.out, "run folder")
+    check_output_file(args.results, "results file")
     figures = [
         os.path.basename(path)
         for path in glob.glob(os.path.join(glob.escape(args.figures), f"{args.task}_*.png"))
@@ -320,8 +320,8 @@ def run_study(args, study):
 
     `args` has `task`, `data`, `out` and `results`; returns the results dict.
     """
-    check_output_file(args.results, "results file")
     check_output_folder(args.out, "run folder")
+    check_output_file(args.results, "results file")
     splits = load_splits(args.data)
     import_keras()
     task = get_task(args.task)

@@ -100,7 +100,10 @@ BAD_INPUTS = {
         "--anchor",
     ),
     "missing model": (["predict", "--model", "nowhere.keras", "dark_on_light_0.png"], "does not exist"),
-    "truncated model": (["predict", "--model", "truncated.keras", "dark_on_light_0.png"], "truncated.keras"),
+    "truncated model": (
+        ["predict", "--model", "truncated.keras", "dark_on_light_0.png"],
+        "truncated.keras is damaged",
+    ),
     "image as model": (["predict", "--model", "blank.png", "dark_on_light_0.png"], "not a .keras model"),
     "other keras model": (
         ["predict", "--model", "not_mnist_vit.keras", "dark_on_light_0.png"],

@@ -411,3 +411,111 @@ def test_mistakes_are_reported_before_keras_is_imported(tmp_path, digits, comman
     )  # fmt: skip
     assert_one_error_line(done.returncode, done.stderr, fragment)
     assert done.stdout.strip().splitlines()[-1] == "imported: none"
+
+
+# Options, model files and signals, round two --------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "option, value",
+    [("--learning-rate", "inf"), ("--learning-rate", "1e308"), ("--learning-rate", "nan"),
+     ("--weight-decay", "nan"), ("--weight-decay", "inf"), ("--weight-decay", "-1"),
+     ("--seed", "-1"), ("--seed", "4294967296")],
+)  # fmt: skip
+def test_train_classifier_refuses_impossible_numbers_before_anything_is_written(tmp_path, option, value):
+    done = subprocess.run(
+        [sys.executable, TRAIN_CLASSIFIER, option, value, "--out", str(tmp_path / "c")],
+        capture_output=True, text=True, timeout=120, env=script_env(),
+    )  # fmt: skip
+    assert_one_error_line(done.returncode, done.stderr, f"argument {option}: expected", "got")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_the_classifier_writes_into_its_run_folder_unless_told_to_publish(tmp_path, mnist_path):
+    published = ROOT / "experiments" / "results" / "classification.json"
+    before = published.read_bytes()
+    out = tmp_path / "c"
+    command = [
+        sys.executable,
+        TRAIN_CLASSIFIER,
+        "--epochs",
+        "1",
+        "--train-images",
+        "256",
+        "--data",
+        mnist_path,
+    ]
+    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          env=script_env())  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert published.read_bytes() == before
+    written = json.loads((out / "results.json").read_text())
+    assert written["models"]["cnn"]["hyperparameters"]["epochs"] == 1
+
+
+def model_with_declared_config_size(source, target, size):
+    """A copy of the `.keras` file `source` whose zip directory claims `config.json` holds `size` bytes."""
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo("config.json")
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(info.filename)] != info.filename.encode():
+        central = data.find(b"PK\x01\x02", central + 4)
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")  # uncompressed size
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_model_file_that_declares_a_huge_config_is_refused_before_reading_it(
+    tmp_path, models, digits, capsys
+):
+    crafted = model_with_declared_config_size(models / "sum.keras", tmp_path / "huge.keras", 4_000_000_000)
+    with zipfile.ZipFile(crafted) as archive:
+        assert archive.getinfo("config.json").file_size == 4_000_000_000
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, _, err = run_cli(["predict", "--model", crafted, tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "declares a config.json of 4,000,000,000 bytes")
+
+
+def test_a_truncated_model_file_is_called_damaged(tmp_path, models, digits, capsys):
+    (tmp_path / "cut.keras").write_bytes((models / "sum.keras").read_bytes()[:-300])
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, _, err = run_cli(["predict", "--model", tmp_path / "cut.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "cut.keras is damaged")
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path, models, capsys):
+    code, _, err = run_cli(
+        ["predict", "--model", models / "sum.keras", tmp_path / "seven\nand nine.png"], capsys
+    )
+    assert_one_error_line(code, err, "seven\\nand nine.png does not exist")
+
+
+def test_a_model_of_another_task_is_named_with_the_task(tmp_path, models, digits, capsys):
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, _, err = run_cli(["predict", "--model", models / "anchor.keras", tmp_path / "d.png"], capsys)
+    assert_one_error_line(code, err, "is a model of the anchor task: give the anchor image with --anchor")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_while_stderr_is_silenced_still_prints_the_stop_line(stop):
+    program = textwrap.dedent(
+        f"""
+        import os, time
+        from mnist_vit.backends import quiet_native_stderr
+        from mnist_vit.command_line import run_main
+
+        def main():
+            with quiet_native_stderr():  # as while a backend is imported
+                os.kill(os.getpid(), {int(stop)})
+                time.sleep(30)
+
+        run_main(main, interrupted="stopped: run it again")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 128 + stop
+    assert done.stderr.strip().splitlines() == ["stopped: run it again"]
