@@ -198,6 +198,11 @@ def describe_prediction(value, count):
     return f"anchor's digit occurs: {answer} (probability {value:.3f}) among {count} images"
 
 
+def confidence(value):
+    """1 for a probability of 0 or 1, 0 for a probability of one half."""
+    return abs(2.0 * value - 1.0)
+
+
 def describe_results(test):
     return (
         f"accuracy {with_std(test, 'accuracy')}, AUC {with_std(test, 'auc')}, "
@@ -230,6 +235,7 @@ ANCHOR = register_task(
             "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,
+        confidence=confidence,
         describe_results=describe_results,
         original={"transformer": "0.92 accuracy, BCE 0.12", "fc": "0.77 accuracy, BCE 0.64"},
         example_figure=plot_attention,

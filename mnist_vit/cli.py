@@ -18,12 +18,13 @@ from mnist_vit.errors import UsageError
 from mnist_vit.tasks import task_names
 
 IMAGE_HELP = (
-    "digit images (PNG, JPEG, ...), one digit each, any size: they are converted to MNIST's style "
-    "(grayscale, white digit on black, 20-pixel digit centred in 28x28); dark-on-light pictures are "
-    "inverted"
+    "digit images (PNG, JPEG, ...), one digit each, any size, dark or light ink on any paper: they are "
+    "converted to MNIST's style (the paper's lighting levelled, white digit on black, MNIST's stroke width, "
+    "20-pixel digit centred in 28x28); a picture that does not look like one digit gets a warning"
 )
 DEFAULT_SEQUENCES = {"test": 10000, "validation": 2000}
 MAX_SEQUENCES = 1_000_000
+LOW_CONFIDENCE = 0.5  # an image the model reads alone with less confidence than this gets a warning
 
 
 def parse_args(argv=None):
@@ -97,15 +98,30 @@ def predict(args):
         raise UsageError(
             f"{args.model} is a model of the {task.name} task: give the anchor image with --anchor"
         )
-    inputs = sequence_input(images, model)
-    if task.has_anchor:
-        inputs[ANCHOR_INPUT] = anchor[None]
-    value = float(np.asarray(model.predict(inputs, verbose=0)).reshape(-1)[0])
-    if not np.isfinite(value):
-        raise UsageError(
-            f"{args.model} answered {value} (not a number) for these images: the model is broken"
-        )
+
+    def answer(sequence):
+        inputs = sequence_input(sequence, model)
+        if task.has_anchor:
+            inputs[ANCHOR_INPUT] = anchor[None]
+        value = float(np.asarray(model.predict(inputs, verbose=0)).reshape(-1)[0])
+        if not np.isfinite(value):
+            raise UsageError(
+                f"{args.model} answered {value} (not a number) for these images: the model is broken"
+            )
+        return value
+
+    value = answer(images)
     print(task.describe_prediction(value, len(images)))
+    if task.confidence is None:
+        return
+    print(f"confidence: {task.confidence(value):.2f} (1: certain, 0: a coin toss)")
+    for path, image in zip(args.images, images, strict=True):
+        alone = answer([image])
+        if task.confidence(alone) < LOW_CONFIDENCE:
+            warn(
+                f"{path} is read with low confidence ({task.confidence(alone):.2f}) on its own: "
+                f"{task.describe_prediction(alone, 1)}"
+            )
 
 
 def evaluate(args):

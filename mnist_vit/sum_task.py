@@ -167,6 +167,11 @@ def describe_prediction(value, count):
     return f"predicted sum: {round(value)} (model output {value:.3f}) for {count} images"
 
 
+def confidence(value):
+    """1 for an output on a whole number, 0 half-way between two."""
+    return max(0.0, 1.0 - 2.0 * abs(value - round(value)))
+
+
 def describe_results(test):
     text = f"exact {with_std(test, 'exact_accuracy')}, MSE {with_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
     if test.get("exact_accuracy_by_long_length"):
@@ -208,6 +213,7 @@ SUM = register_task(
             "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,
+        confidence=confidence,
         describe_results=describe_results,
         original={"transformer": "0.66 exact, MSE 1.18", "fc": "0.27 exact, MSE 1.69"},
         example_figure=plot_sum_examples,

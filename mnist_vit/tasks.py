@@ -79,6 +79,10 @@ class Task:
             `seeds`, `batch_size`) for `experiments/run_tuner.py`.
         describe_prediction: `(value, count) -> str`: the command line's
             answer for one sequence of `count` images and model output `value`.
+        confidence: None or `(value) -> float` in [0, 1]: how sure an
+            answer of model output `value` is (1: certain, 0: a coin toss);
+            the command line reports it, and warns about every image that
+            the model reads with a confidence under one half on its own.
         describe_results: `(test) -> str`: the README's summary of a
             model's test metrics (`summarize`'s dict).
         original: dict of model name -> the original project's numbers.
@@ -107,6 +111,7 @@ class Task:
     encoder_dtype_policy: str = "float32"
     original: dict = dataclasses.field(default_factory=dict)
     example_figure: Callable | None = None
+    confidence: Callable | None = None
 
     @property
     def searched_model(self):

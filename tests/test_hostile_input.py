@@ -122,24 +122,111 @@ def models(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize(
-    "picture",
-    [
-        lambda rng: rng.uniform(0, 255, (80, 80)).astype(np.uint8),
-        lambda rng: np.tile(np.linspace(0, 255, 80), (80, 1)).astype(np.uint8),
-    ],
-    ids=["noise", "gradient"],
-)
-def test_a_picture_that_is_no_digit_gets_a_warning(tmp_path, models, digits, capsys, picture):
-    Image.fromarray(picture(np.random.default_rng(0))).save(tmp_path / "odd.png")
+def test_noise_gets_a_warning_and_a_smooth_gradient_holds_no_digit(tmp_path, models, digits, capsys):
+    Image.fromarray(np.random.default_rng(0).uniform(0, 255, (80, 80)).astype(np.uint8)).save(
+        tmp_path / "n.png"
+    )
+    Image.fromarray(np.tile(np.linspace(0, 255, 80), (80, 1)).astype(np.uint8)).save(tmp_path / "g.png")
     Image.fromarray(255 - np.pad(digits[0], 8)).save(tmp_path / "digit.png")
     code, out, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "digit.png"], capsys)
-    assert code == 0 and err == "" and "predicted sum" in out
-    code, out, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "odd.png"], capsys)
+    assert code == 0 and "predicted sum" in out and "does not look like one digit" not in err
+    code, out, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "n.png"], capsys)
     assert code == 0 and "predicted sum" in out
-    assert (
-        err.startswith("warning: ") and "does not look like one digit" in err and len(err.splitlines()) == 1
+    doubts = [line for line in err.splitlines() if "does not look like one digit" in line]
+    assert len(doubts) == 1 and doubts[0].startswith("warning: ")
+    code, _, err = run_cli(["predict", "--model", models / "sum.keras", tmp_path / "g.png"], capsys)
+    assert_one_error_line(code, err, "g.png: the image is blank: no digit found")
+
+
+def seven_strokes(width, size=1000):
+    """A 7 drawn with strokes `width` pixels wide, black on a white `size`-pixel square."""
+    from PIL import ImageDraw
+
+    picture = Image.new("L", (size, size), 255)
+    ImageDraw.Draw(picture).line([(330, 220), (690, 220), (470, 820)], fill=0, width=width)
+    return picture
+
+
+def doubts_about(path):
+    """The converted picture and the warnings `load_digit_image` gives for it."""
+    warnings_given = []
+    return load_digit_image(path, warnings_given.append), warnings_given
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_a_thin_stroke_digit_on_a_large_picture_gets_mnist_s_stroke_width(tmp_path, width):
+    seven_strokes(70).save(tmp_path / "bold.png")  # strokes as wide, for its size, as MNIST's
+    seven_strokes(width).save(tmp_path / "thin.png")
+    bold, _ = doubts_about(tmp_path / "bold.png")
+    thin, doubts = doubts_about(tmp_path / "thin.png")
+    assert doubts == []
+    assert correlation(thin, bold) > 0.75
+    assert 0.06 < (thin > 128).mean() < 0.12 and 0.06 < (bold > 128).mean() < 0.12  # MNIST's 7: 0.09
+
+
+@pytest.mark.parametrize(
+    "name, paint",
+    [
+        ("black_7_on_grey.png", lambda digit, grey: np.where(digit > 0, grey * (1 - digit / 255), grey)),
+        ("white_7_on_grey.png", lambda digit, grey: np.maximum(grey, digit)),
+    ],
+)
+def test_a_digit_on_mid_grey_paper_is_read_whichever_its_colour(tmp_path, digits, name, paint):
+    rng = np.random.default_rng(0)
+    grey = rng.integers(120, 128, (60, 60)) if "black" in name else rng.integers(128, 136, (60, 60))
+    canvas = grey.astype(float)
+    canvas[16:44, 16:44] = paint(digits[0].astype(float), canvas[16:44, 16:44])
+    Image.fromarray(canvas.astype(np.uint8)).save(tmp_path / name)
+    Image.fromarray(np.clip(np.abs(canvas - grey), 0, 255).astype(np.uint8)).save(tmp_path / "ink.png")
+    converted, doubts = doubts_about(tmp_path / name)
+    assert doubts == [] and correlation(converted, doubts_about(tmp_path / "ink.png")[0]) > 0.95
+
+
+def test_uneven_lighting_is_levelled_and_ruled_lines_are_doubted(tmp_path, digits):
+    rows, cols = np.mgrid[0:600, 0:600]
+    paper = 250 - 110 * cols / 600 - 40 * rows / 600  # light from the top left
+    ink = np.asarray(Image.fromarray(digits[0]).resize((400, 400), Image.BILINEAR), float) / 255
+    shaded = paper.copy()
+    shaded[100:500, 100:500] *= 1 - 0.8 * ink
+    Image.fromarray(shaded.astype(np.uint8)).save(tmp_path / "shadow.png")
+    converted, doubts = doubts_about(tmp_path / "shadow.png")
+    assert doubts == [] and correlation(converted, digits[0]) > 0.95
+    ruled = paper - 60 * ((rows % 50) < 2)
+    ruled[100:500, 100:500] *= 1 - 0.8 * ink
+    Image.fromarray(np.clip(ruled, 0, 255).astype(np.uint8)).save(tmp_path / "ruled.png")
+    _, doubts = doubts_about(tmp_path / "ruled.png")
+    assert any("runs across the whole picture" in doubt for doubt in doubts)
+
+
+def test_two_digits_in_one_picture_are_doubted_and_a_digit_in_two_strokes_is_not(tmp_path, mnist_path):
+    with np.load(mnist_path) as data:
+        images, labels = data["x_test"], data["y_test"]
+    four, two = images[np.flatnonzero(labels == 4)[0]], images[np.flatnonzero(labels == 2)[0]]
+    Image.fromarray(255 - np.pad(np.hstack([four, np.zeros((28, 6), np.uint8), two]), 10)).save(
+        tmp_path / "42.png"
     )
+    _, doubts = doubts_about(tmp_path / "42.png")
+    assert len(doubts) == 1 and "it holds 2 digit-sized marks side by side (several digits?)" in doubts[0]
+    five = np.kron(images[8], np.ones((4, 4), np.uint8))  # a 5 whose top stroke stands apart
+    Image.fromarray(255 - five).save(tmp_path / "5.png")
+    converted, doubts = doubts_about(tmp_path / "5.png")
+    assert doubts == [] and correlation(converted, images[8]) > 0.9
+
+
+@pytest.mark.parametrize("output, warned", [(7.0, False), (6.5, True)])
+def test_predict_reports_its_confidence_and_warns_about_unsure_reads(
+    tmp_path, digits, capsys, output, warned
+):
+    model = tiny_model("sum", "fc")
+    layer = model.get_layer("fc_output")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([np.zeros_like(kernel), np.full_like(bias, output)])
+    model.save(tmp_path / "fixed.keras")
+    Image.fromarray(np.pad(digits[0], 8)).save(tmp_path / "d.png")
+    code, out, err = run_cli(["predict", "--model", tmp_path / "fixed.keras", tmp_path / "d.png"], capsys)
+    assert code == 0
+    assert f"confidence: {1.0 if not warned else 0.0:.2f}" in out
+    assert ("d.png is read with low confidence (0.00) on its own" in err) == warned, err
 
 
 # Model files -------------------------------------------------------------------------------------------
