@@ -2,6 +2,7 @@
 
 import contextlib
 import importlib.util
+import logging
 import os
 import sys
 
@@ -54,14 +55,22 @@ def _report_uncaught(error_class):
 
 
 def import_keras():
-    """Imports and returns Keras, its backend's native start-up lines on stderr silenced.
+    """Imports and returns Keras with TensorFlow's log lines a user does not need silenced.
 
-    The command line and the scripts call this once their arguments and
-    files are checked, so that a mistake is reported at once and the
-    backend's start-up (seconds) is paid only for real work.
+    Its native start-up lines on stderr are dropped; unless
+    `TF_CPP_MIN_LOG_LEVEL` is set, TensorFlow's runtime keeps only its
+    errors (not its information lines, e.g. about memory settings), and
+    TensorFlow's Python logger only its errors (not its retracing warnings:
+    every sequence length is a shape of its own). The command line and the
+    scripts call this once their arguments and files are checked, so that a
+    mistake is reported at once and the backend's start-up (seconds) is paid
+    only for real work.
     """
+    if not os.environ.get("TF_CPP_MIN_LOG_LEVEL"):
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     with quiet_native_stderr():
         import keras
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
 
 

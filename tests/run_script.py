@@ -16,6 +16,11 @@ TINY_SEARCH = [
     "--search-only", "--search-epochs", "1", "--train-sequences", "64",
     "--validation-sequences", "64", "--batch-size", "32",
 ]  # fmt: skip
+# A whole run of the anchor task (search, two models, one seed of two epochs) small enough for a test.
+TINY_ANCHOR_RUN = [
+    "--task", "anchor", "--trials", "1", "--search-epochs", "1", "--epochs", "2", "--train-sequences", "64",
+    "--validation-sequences", "64", "--test-sequences", "50", "--batch-size", "32", "--seeds", "1",
+]  # fmt: skip
 
 
 def script_env(**extra):

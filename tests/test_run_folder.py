@@ -9,7 +9,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from run_script import load_run_tuner, run_tuner, start_tuner
+from run_script import TINY_ANCHOR_RUN, load_run_tuner, run_tuner, start_tuner
 
 from mnist_vit.callbacks import RunBackup, completed_epochs, make_callbacks
 from mnist_vit.errors import RunFolderError, TrainingDiverged
@@ -196,11 +196,6 @@ def test_a_damaged_settings_record_is_named(tmp_path):
 
 
 # The main job's folder ------------------------------------------------------------------------------------
-
-TINY_ANCHOR_RUN = [
-    "--task", "anchor", "--trials", "1", "--search-epochs", "1", "--epochs", "2", "--train-sequences", "64",
-    "--validation-sequences", "64", "--test-sequences", "50", "--batch-size", "32", "--seeds", "1",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

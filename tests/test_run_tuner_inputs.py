@@ -4,7 +4,7 @@ import os
 import stat
 
 import pytest
-from run_script import run_tuner
+from run_script import TINY_ANCHOR_RUN, run_tuner
 
 pytestmark = pytest.mark.slow  # subprocesses
 
@@ -110,3 +110,10 @@ def test_a_damaged_run_clock_is_named_before_any_work(tmp_path, mnist_path):
     result = run_tuner(["--data", mnist_path, "--out", str(out)])
     check_one_line_error(result, str(out / "clock.json"), "is not a run clock; remove it")
     assert (out / "clock.json").read_text() == '{"seconds": -5, "processes": 1}'
+
+
+def test_a_successful_run_leaves_stderr_empty(tmp_path, mnist_path):
+    argv = [*TINY_ANCHOR_RUN, "--data", mnist_path, "--out", str(tmp_path / "o")]
+    result = run_tuner(argv, TF_CPP_MIN_LOG_LEVEL="")
+    assert result.returncode == 0 and "wrote" in result.stdout
+    assert result.stderr == ""
