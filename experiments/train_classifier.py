@@ -113,7 +113,7 @@ def train(args, splits):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    callbacks, best_path = make_callbacks(args.out, monitor="val_accuracy", mode="max")
+    callbacks, best_path = make_callbacks(args.out, monitor="val_accuracy", mode="max", seed=args.seed)
     model.fit(
         as_images(splits["train"]),
         splits["train"].labels,

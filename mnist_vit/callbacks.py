@@ -95,6 +95,26 @@ def completed_epochs(run_dir):
     return RunBackup(backup, start_over_remedy(run_dir)).state()[0]
 
 
+class EpochSeed(keras.callbacks.Callback):
+    """Seeds Keras's random state (`keras.utils.set_random_seed`) at each epoch's start from `(seed, epoch)`.
+
+    Random draws that no seed generator holds, such as PyTorch's unseeded
+    dropout (it draws from PyTorch's global generator), then depend on the
+    epoch alone, so a run resumed at an epoch draws what an uninterrupted
+    run draws there. Seed generators' own states are restored by `RunBackup`.
+
+    Args:
+        seed: int. The run's seed.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        keras.utils.set_random_seed(int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0]))
+
+
 class StopOnNonFiniteLoss(keras.callbacks.TerminateOnNaN):
     """`TerminateOnNaN` that then raises `TrainingDiverged`, so the run ends with one line and no results.
 
@@ -219,9 +239,11 @@ def keep_history_rows(run_dir, count):
     atomic_write(path, ".csv", write)
 
 
-def make_callbacks(run_dir, monitor, mode):
+def make_callbacks(run_dir, monitor, mode, seed=0):
     """Callbacks for one training run, all writing under `run_dir`.
 
+    - Keras's random state seeded from `(seed, epoch)` at each epoch's start
+      (`EpochSeed`).
     - `elapsed_seconds` in the epoch logs (`ElapsedTime`), counted on from
       the last completed epoch when resuming.
     - Training stops with `TrainingDiverged` at a loss that is not finite.
@@ -251,6 +273,7 @@ def make_callbacks(run_dir, monitor, mode):
         keep_history_rows(run_dir, completed)
     elapsed = read_history(run_dir).get("elapsed_seconds") if resuming else None
     callbacks = [
+        EpochSeed(seed),
         ElapsedTime(offset=elapsed[-1] if elapsed else 0.0),
         StopOnNonFiniteLoss(),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),

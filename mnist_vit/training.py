@@ -122,7 +122,7 @@ def train_sequence_model(
     )
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
-    callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode)
+    callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, seed=seed)
     train.start_at(completed_epochs(run_dir))  # a resumed run goes on with the data it would have had
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
     save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
