@@ -149,7 +149,9 @@ def test_module_entry_point_runs_as_a_separate_process(files):
     done = subprocess.run(command, cwd=files, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "predicted sum:" in done.stdout
-    assert done.stderr == ""  # no start-up lines of TensorFlow, no Keras warnings
+    # No start-up lines of TensorFlow, no Keras warnings: only the command's own warnings (an untrained
+    # model may read the picture with low confidence).
+    assert all(line.startswith("warning: ") for line in done.stderr.splitlines()), done.stderr
     bad = subprocess.run(command[:-1] + ["missing.png"], cwd=files, capture_output=True, text=True,
                          env=script_env(), timeout=120)  # fmt: skip
     assert bad.returncode == 2
