@@ -45,9 +45,9 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         self.state_path = os.path.join(backup_dir, BACKUP_STATE)
 
     def state(self):
-        """`(completed_epochs, weights_path)` of the backup; `(0, None)` when there is none."""
+        """`(completed_epochs, weights_path, seed_states)` of the backup; `(0, None, None)` if none."""
         if not os.path.lexists(self.state_path):
-            return 0, None
+            return 0, None, None
         state = read_json(self.state_path, self.remedy)
         epoch, name = state.get("epoch"), state.get("weights")
         if type(epoch) is not int or epoch < 1 or not isinstance(name, str) or os.path.basename(name) != name:
@@ -55,14 +55,14 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         path = os.path.join(self.backup_dir, name)
         if not os.path.isfile(path):
             raise damaged(path, self.remedy)
-        return epoch, path
+        return epoch, path, state.get("seeds")
 
     def _seed_states(self):
         """The model's seed generators' state variables, in the model's order of variables."""
         return [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
 
     def _load_model(self):
-        epoch, path = self.state()
+        epoch, path, seeds = self.state()
         if not epoch:
             return
         if self.model.optimizer is not None and not self.model.optimizer.built:
@@ -71,9 +71,8 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             self.model.load_weights(path)
         except Exception as error:  # h5py and Keras raise many types for a damaged file
             raise damaged(path, self.remedy) from error
-        seeds, variables = read_json(self.state_path, self.remedy).get("seeds"), self._seed_states()
         try:
-            for variable, value in zip(variables, seeds, strict=True):
+            for variable, value in zip(self._seed_states(), seeds, strict=True):
                 variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
         except (TypeError, ValueError) as error:
             raise damaged(self.state_path, self.remedy) from error
