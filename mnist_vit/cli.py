@@ -15,7 +15,7 @@ import sys
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.errors import UsageError
-from mnist_vit.tasks import task_names
+from mnist_vit.tasks import ANCHOR_INPUT, task_names
 
 IMAGE_HELP = (
     "digit images (PNG, JPEG, ...), one digit each, any size, dark or light ink on any paper: they are "
@@ -83,21 +83,19 @@ def predict(args):
     import numpy as np
 
     from mnist_vit.images import load_digit_image
-    from mnist_vit.model_files import check_model_file, load_task_model
+    from mnist_vit.model_files import declared_model, load_task_model
 
     images = [load_digit_image(path, warn) for path in args.images]
     anchor = load_digit_image(args.anchor, warn) if args.anchor else None
-    check_model_file(args.model)
-    import_keras()
-    from mnist_vit.slots import ANCHOR_INPUT
-
-    model, task = load_task_model(args.model)
-    if not task.has_anchor and anchor is not None:
-        raise UsageError(f"{args.model} is a model of the {task.name} task: it takes no --anchor")
-    if task.has_anchor and anchor is None:
+    task_name, declared_inputs = declared_model(args.model)
+    if ANCHOR_INPUT not in declared_inputs and anchor is not None:
+        raise UsageError(f"{args.model} is a model of the {task_name} task: it takes no --anchor")
+    if ANCHOR_INPUT in declared_inputs and anchor is None:
         raise UsageError(
-            f"{args.model} is a model of the {task.name} task: give the anchor image with --anchor"
+            f"{args.model} is a model of the {task_name} task: give the anchor image with --anchor"
         )
+    import_keras()
+    model, task = load_task_model(args.model)  # checks that the model keeps the inputs it declares
 
     def answer(sequence):
         inputs = sequence_input(sequence, model)
@@ -126,17 +124,17 @@ def predict(args):
 
 def evaluate(args):
     from mnist_vit.data import load_splits
-    from mnist_vit.model_files import check_model_file, load_task_model
+    from mnist_vit.model_files import declared_model, load_task_model
 
-    check_model_file(args.model)
+    task_name, _ = declared_model(args.model)
+    if task_name != args.task:
+        raise UsageError(f"{args.model} is a model of the {task_name} task, not of the {args.task} task")
     splits = load_splits(args.data)
     import_keras()
     from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED
     from mnist_vit.training import evaluate_sequence_model
 
-    model, task = load_task_model(args.model)
-    if task.name != args.task:
-        raise UsageError(f"{args.model} is a model of the {task.name} task, not of the {args.task} task")
+    model, task = load_task_model(args.model)  # checks that the model is of the task it declares
     seed = TEST_SEED if args.split == "test" else VALIDATION_SEED
     count = args.sequences or DEFAULT_SEQUENCES[args.split]
     print(f"evaluating on {count} fixed {args.split} sequences (lengths 1..10)")

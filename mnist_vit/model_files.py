@@ -1,5 +1,6 @@
 """Loading a saved mnist_vit model, with the task it records."""
 
+import json
 import re
 import warnings
 import zipfile
@@ -43,6 +44,34 @@ def check_model_file(path):
             f"model file {path} declares {sum(members.values()):,} bytes of content; "
             f"at most {MAX_MODEL_BYTES:,} are read"
         )
+
+
+def declared_model(path):
+    """The task name and input names that a `.keras` file's `config.json` declares; imports no Keras.
+
+    For the checks a command makes before it imports Keras; loading the
+    model (`load_task_model`) then checks that the model keeps them.
+
+    Returns:
+        `(task, inputs)`: the recorded task name and the set of input names.
+
+    Raises:
+        ModelFileError: naming `path`, when it fails `check_model_file`, its
+            config is not JSON or it records no task name.
+    """
+    check_model_file(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))["config"]
+        task, inputs = config["task"], config["input_layers"]
+        names = set(inputs) if isinstance(inputs, dict) else {layer[0] for layer in inputs}
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ModelFileError(f"model file {path} is damaged (truncated or corrupt: {error})") from None
+    except (KeyError, TypeError, IndexError):
+        raise ModelFileError(f"model file {path} is not a mnist_vit model: it records no task") from None
+    if not isinstance(task, str) or not all(isinstance(name, str) for name in names):
+        raise ModelFileError(f"model file {path} is not a mnist_vit model: it records no task")
+    return task, names
 
 
 def load_task_model(path):

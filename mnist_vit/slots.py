@@ -12,13 +12,7 @@ import keras
 from keras import ops
 
 from mnist_vit.encoder import IMAGE_INPUT_SHAPE
-
-ANCHOR_INPUT = "anchor"
-
-
-def input_names(has_anchor):
-    """The names of a task's model inputs."""
-    return {"sequence", "mask", ANCHOR_INPUT} if has_anchor else {"sequence", "mask"}
+from mnist_vit.tasks import ANCHOR_INPUT
 
 
 def sequence_inputs(has_anchor=False, slots=None):

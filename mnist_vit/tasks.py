@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 from mnist_vit.errors import UsageError
 
+ANCHOR_INPUT = "anchor"  # the name of the anchor image's model input, in tasks that have one
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
@@ -128,10 +130,8 @@ class Task:
         return name
 
     def input_names(self):
-        """The names of the task's model inputs (`mnist_vit.slots.input_names`)."""
-        from mnist_vit.slots import input_names  # imports Keras
-
-        return input_names(self.has_anchor)
+        """The names of the task's model inputs (`mnist_vit.slots.sequence_inputs`)."""
+        return {"sequence", "mask", ANCHOR_INPUT} if self.has_anchor else {"sequence", "mask"}
 
 
 # The `large` preset for bigger machines, the same for every built-in task.

@@ -157,3 +157,22 @@ def test_module_entry_point_runs_as_a_separate_process(files):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["error: image missing.png does not exist"]
     assert "Traceback" not in bad.stderr
+
+
+# Mistakes found before Keras is imported: Keras writes ~/.keras/keras.json at import, and its import
+# brings in matplotlib, which writes its font cache.
+MISTAKES_BEFORE_KERAS = ("anchor with sum model", "anchor model without anchor", "model of the other task")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", MISTAKES_BEFORE_KERAS)
+def test_a_mistake_leaves_a_clean_home_as_it_was(files, tmp_path, case):
+    argv, expected = BAD_INPUTS[case]
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in script_env(HOME=str(home)).items()
+           if key not in ("KERAS_HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "mnist_vit", *argv], cwd=files, capture_output=True,
+                          text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and expected in done.stderr
+    assert list(home.rglob("*")) == []
