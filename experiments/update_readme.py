@@ -1,4 +1,4 @@
-"""Regenerates the tables of README.md and experiments/findings.md from the committed results files.
+"""Regenerates the tables of README.md and docs/findings.md from the committed results files.
 
 Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
 
@@ -13,14 +13,14 @@ Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
 - README `convolution`: `experiments/results/convolution.json`;
 - README `augmentation`: `experiments/results/augmentation.json`;
 - README `search-study`: `experiments/results/search_study_<task>.json`
-  (`experiments/study_search.py`);
+  (`experiments/studies/study_search.py`);
 - findings.md, one block per finding (`FINDINGS`): the results files that
   the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
-  (`experiments/benchmark_encoder_layout.py`); `encoder-precision`:
-  `ENCODER_PRECISION` (`experiments/benchmark_encoder_precision.py`);
+  (`experiments/studies/benchmark_encoder_layout.py`); `encoder-precision`:
+  `ENCODER_PRECISION` (`experiments/studies/benchmark_encoder_precision.py`);
   `anchor-precision`: the anchor's runs in `ANCHOR_PRECISION`;
-  `checkpoint`: `CHECKPOINT` (`experiments/study_checkpoint.py`);
-  `backend-drift`: `BACKEND_DRIFT` (`experiments/study_backend_drift.py`);
+  `checkpoint`: `CHECKPOINT` (`experiments/studies/study_checkpoint.py`);
+  `backend-drift`: `BACKEND_DRIFT` (`experiments/studies/study_backend_drift.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs.
 
@@ -62,15 +62,16 @@ FINDINGS = {
         ("non-negative match weights; no augmentation", "results/findings/anchor_nonnegative_head.json"),
     ],
 }  # fmt: skip
-ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/benchmark_encoder_layout.py
-ENCODER_PRECISION = "results/findings/encoder_precision.json"  # by experiments/benchmark_encoder_precision.py
+ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/studies/benchmark_encoder_layout.py
+# by experiments/studies/benchmark_encoder_precision.py
+ENCODER_PRECISION = "results/findings/encoder_precision.json"
 # The anchor's runs with each encoder dtype policy (the float32 one is an earlier reference run's file).
 ANCHOR_PRECISION = [
     ("float32 encoder", "results/findings/anchor_float32_encoder.json"),
     ("bfloat16 encoder (the default)", "results/anchor.json"),
 ]
-CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/study_checkpoint.py
-BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/study_backend_drift.py
+CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/studies/study_checkpoint.py
+BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/studies/study_backend_drift.py
 # study_checkpoint.py runs of a model's defaults, a table of them per block, compared with the committed
 # default runs: on a backend without one, or over more seeds.
 STUDIES_BESIDE_RUNS = {
@@ -569,7 +570,7 @@ def readme_blocks():
 
 
 def findings_blocks():
-    """`{block name: text}` of experiments/findings.md."""
+    """`{block name: text}` of docs/findings.md."""
     blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
     blocks["encoder-layout"] = render_classifier_step_benchmark(
@@ -589,11 +590,11 @@ def main():
     import_keras()  # the tasks' summaries import Keras; this keeps its start-up lines quiet
     try:
         rewrite(os.path.join(ROOT, "README.md"), readme_blocks())
-        rewrite(os.path.join(HERE, "findings.md"), findings_blocks())
+        rewrite(os.path.join(ROOT, "docs", "findings.md"), findings_blocks())
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("updated README.md and experiments/findings.md from experiments/results/")
+    print("updated README.md and docs/findings.md from experiments/results/")
     return 0
 
 

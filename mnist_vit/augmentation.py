@@ -15,7 +15,7 @@ def batched_affine_transform(images, transforms):
     and its jax backend maps `map_coordinates` over the images; both are
     slower than this single gather, so `DigitAugmentation` uses this on
     those backends and Keras's own transform (one TensorFlow kernel) on
-    tensorflow (`experiments/benchmark_augmentation.py`, results in
+    tensorflow (`experiments/studies/benchmark_augmentation.py`, results in
     `experiments/results/augmentation.json`).
 
     Args:

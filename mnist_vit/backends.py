@@ -18,20 +18,27 @@ def installed_backends():
 
 
 def check_backend():
-    """Checks `KERAS_BACKEND` before Keras is imported.
+    """Checks `KERAS_BACKEND`, and that TensorFlow is installed, before Keras is imported.
 
     An unknown or uninstalled backend raises `BackendError` naming the
-    valid ones. Uncaught, that error is printed as one `error:` line and the
+    valid ones; so does a missing TensorFlow, with the extra that installs
+    it (TensorFlow is the default backend and, on every backend, writes the
+    TensorBoard logs). Uncaught, that error is printed as one `error:` line and the
     process exits with code 2, as every other user error of the command
     line is (Keras itself would fail deep inside its import).
     """
 
     name = os.environ.get("KERAS_BACKEND")
-    if name is None or "keras" in sys.modules:
+    if "keras" in sys.modules:
         return
-    if name not in BACKENDS:
+    if name is not None and name not in BACKENDS:
         problem = f"KERAS_BACKEND={name!r} is not a Keras backend; use one of {', '.join(BACKENDS)}"
-    elif importlib.util.find_spec(name) is None:
+    elif importlib.util.find_spec("tensorflow") is None:
+        problem = (
+            "TensorFlow is not installed (Keras's default backend, and the TensorBoard logs on every "
+            "backend): pip install -e '.[cpu]', or '.[gpu]' on a machine with an NVIDIA GPU"
+        )
+    elif name is not None and importlib.util.find_spec(name) is None:
         problem = f"KERAS_BACKEND={name} is not installed here; installed: {', '.join(installed_backends())}"
     else:
         return

@@ -70,10 +70,10 @@ def build_encoder(config=EncoderConfig(), name="encoder"):
     embedding unit can die). Pooling comes before the normalization and the
     ReLU, so both run on a quarter of the positions: the encoder's training
     step takes 0.66x the time of Conv-BatchNorm-ReLU-MaxPool on TensorFlow
-    and 0.50x on PyTorch (`experiments/findings.md`). The conv blocks and
+    and 0.50x on PyTorch (`docs/findings.md`). The conv blocks and
     dropout compute in `config.dtype_policy` (bfloat16 under
     `"mixed_bfloat16"`: a faster step on TensorFlow's CPU kernels, see
-    `experiments/findings.md`); the embedding is float32 whatever the policy.
+    `docs/findings.md`); the embedding is float32 whatever the policy.
 
     Args:
         config: `EncoderConfig`.

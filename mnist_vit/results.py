@@ -39,18 +39,6 @@ def run_metadata(argv=None):
     }
 
 
-def benchmark_results(rows, settings):
-    """A benchmark's results file: its rows, the machine, command, versions and its settings."""
-    metadata = run_metadata()
-    return {
-        "results": rows,
-        "machine": metadata["machine"],
-        "command": metadata["command"],
-        "versions": metadata["versions"],
-        "settings": settings,
-    }
-
-
 def _mean_and_std(values):
     """Mean and sample std (0 for one value) of the values that are not None; `(None, None)` if none are."""
     values = [v for v in values if v is not None]

@@ -70,7 +70,7 @@ def chosen_trial(trials, defaults, direction, margin):
 
     The best-scoring trial, unless a trial with the default values scores
     within `margin` of it: a short trial's score is noisy (its spread over
-    seeds is measured by `experiments/study_search.py`), so a configuration
+    seeds is measured by `experiments/studies/study_search.py`), so a configuration
     must beat the defaults by more than that noise to replace them.
 
     Args:

@@ -116,7 +116,7 @@ class SequenceBatches(keras.utils.PyDataset):
             option). Defaults to `2`: with more than one, Keras's TensorFlow
             data adapter also turns off tf.data autotuning, whose
             optimisation thread can hold up the start of an epoch for
-            seconds (see `experiments/findings.md`).
+            seconds (see `docs/findings.md`).
         **kwargs: passed to `keras.utils.PyDataset`.
     """
 

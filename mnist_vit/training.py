@@ -97,7 +97,7 @@ def train_sequence_model(
     The model returned is the model at the end of the learning-rate
     schedule, saved as `run_dir/FINAL_MODEL`; the epoch with the best
     `task.monitor` is kept beside it (`run_dir/best.keras`), and
-    `experiments/study_checkpoint.py` tests the two against each other.
+    `experiments/studies/study_checkpoint.py` tests the two against each other.
     Logs go to `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
 
     Args:

@@ -37,7 +37,7 @@ def sequence_digest(mnist_path):
     return digest.hexdigest()
 
 
-TRAIN_STEPS = 3  # later steps' losses drift apart by float rounding alone (experiments/findings.md)
+TRAIN_STEPS = 3  # later steps' losses drift apart by float rounding alone (docs/findings.md)
 
 
 def train_steps(name, model, batch):

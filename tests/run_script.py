@@ -1,6 +1,5 @@
 """Running the command line and the experiment scripts as a user would."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -9,6 +8,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
+STUDIES = EXPERIMENTS / "studies"  # the studies and benchmarks, with their shared `harness` module
 RUN_TUNER = str(EXPERIMENTS / "run_tuner.py")
 
 # A search small enough for a test on any backend.
@@ -16,11 +16,27 @@ TINY_SEARCH = [
     "--search-only", "--search-epochs", "1", "--train-sequences", "64",
     "--validation-sequences", "64", "--batch-size", "32",
 ]  # fmt: skip
-# A whole run of the anchor task (search, two models, one seed of two epochs) small enough for a test.
-TINY_ANCHOR_RUN = [
-    "--task", "anchor", "--trials", "1", "--search-epochs", "1", "--epochs", "2", "--train-sequences", "64",
-    "--validation-sequences", "64", "--test-sequences", "50", "--batch-size", "32", "--seeds", "1",
-]  # fmt: skip
+# A whole run of the anchor task (search, two models, one seed of two epochs) small enough for a test:
+# `mnist_vit.settings.Settings` fields, and the same as `run_tuner.py` options.
+TINY_ANCHOR = dict(
+    task="anchor", trials=1, search_epochs=1, epochs=2, train_sequences=64, validation_sequences=64,
+    test_sequences=50, batch_size=32, seeds=1,
+)  # fmt: skip
+
+
+def command_options(**settings):
+    """The `run_tuner.py` options that give these `Settings` fields (a true flag as a bare option)."""
+    argv = []
+    for key, value in settings.items():
+        option = "--" + key.replace("_", "-")
+        if value is True:
+            argv.append(option)
+        elif value is not False and value is not None:
+            argv += [option, str(value)]
+    return argv
+
+
+TINY_ANCHOR_RUN = command_options(**TINY_ANCHOR)
 
 
 def script_env(**extra):
@@ -75,9 +91,21 @@ def run_cli(argv, capsys):
     return code, captured.out, captured.err
 
 
-def load_run_tuner():
-    """`experiments/run_tuner.py` as a module (its `main(argv)` runs the job in this process)."""
-    spec = importlib.util.spec_from_file_location("run_tuner", RUN_TUNER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def on_reference_backend_only():
+    """The marks of a finished study's tests: slow, and run on the reference backend's pass only.
+
+    A study's own logic is the same on every backend (the main job's tests train and test on each), and
+    CI runs the whole suite once per backend; a study that compares the backends runs them all itself.
+    """
+    import keras
+    import pytest
+
+    from mnist_vit.results import REFERENCE_BACKEND
+
+    return [
+        pytest.mark.slow,
+        pytest.mark.skipif(
+            keras.backend.backend() != REFERENCE_BACKEND,
+            reason=f"a finished study: its tests run on the {REFERENCE_BACKEND} pass",
+        ),
+    ]

@@ -6,11 +6,13 @@ from argparse import Namespace
 
 import keras
 import pytest
-from run_script import ROOT, run_benchmark
+from run_script import STUDIES, run_benchmark
 
-from mnist_vit import benchmarks
-from mnist_vit.benchmarks import add_ratio, compare_to_baseline, measure_backends, rows_from_child, time_steps
 from mnist_vit.errors import BackendError, UsageError
+
+sys.path.insert(0, str(STUDIES))
+import harness  # noqa: E402 (a module of the studies' folder, not of the package)
+from harness import add_ratio, compare_to_baseline, measure_backends, rows_from_child, time_steps  # noqa: E402
 
 PLAIN = {"tensorflow": {"plain NHWC"}, "jax": {"plain NHWC"}, "torch": {"plain NCHW", "plain channels-last"}}
 
@@ -36,7 +38,10 @@ def test_a_child_that_fails_or_prints_no_rows_is_an_error_naming_the_backend(tmp
 
 def test_a_childs_rows_come_back_and_its_other_lines_pass_through(tmp_path, capsys):
     script = tmp_path / "child.py"
-    script.write_text("import mnist_vit.benchmarks as b\nprint('progress')\nb.print_rows([{'a': 1}])")
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(STUDIES)!r})\nimport harness\nprint('progress')\n"
+        "harness.print_rows([{'a': 1}])"
+    )
     assert rows_from_child(str(script), "tensorflow", []) == [{"a": 1}]
     assert capsys.readouterr().out == "progress\n"
 
@@ -60,7 +65,7 @@ def test_each_backend_is_compared_with_its_own_fastest_baseline_row(tmp_path, mo
             [{"v": "a", "ms_per_step": 9.0}, {"v": "b", "ms_per_step": 12.0}, {"v": "c", "ms_per_step": 4.5}],
         )
 
-    monkeypatch.setattr(benchmarks, "measure_backends", measured)
+    monkeypatch.setattr(harness, "measure_backends", measured)
     args = Namespace(results=str(tmp_path / "compared.json"), steps=1, rounds=1)
     rows = compare_to_baseline("script.py", args, "v", ("a or b", lambda row: row["v"] != "c"), "vs_ab", {})
     assert [row["vs_ab"] for row in rows] == [2.0, 1.0, 1.0, 1.33, 0.5]
@@ -72,7 +77,7 @@ def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, mo
         yield "tensorflow", [{"v": "a", "ms_per_step": 2.0}]
         raise BackendError("the jax measurement failed (exit code 1)")
 
-    monkeypatch.setattr(benchmarks, "measure_backends", measured)
+    monkeypatch.setattr(harness, "measure_backends", measured)
     args = Namespace(results=str(tmp_path / "compared.json"), steps=1, rounds=1)
     with pytest.raises(BackendError):
         compare_to_baseline("script.py", args, "v", ("a", lambda row: row["v"] == "a"), "vs_a", {})
@@ -83,7 +88,7 @@ def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, mo
 @pytest.mark.slow
 def test_the_convolution_benchmark_times_keras_beside_the_plain_framework(tmp_path):
     backend = keras.backend.backend()
-    written = run_benchmark("benchmark_convolution.py", tmp_path / "convolution.json", backend)
+    written = run_benchmark("studies/benchmark_convolution.py", tmp_path / "convolution.json", backend)
     rows = {row["implementation"]: row for row in written["results"]}
     assert set(rows) == {"keras"} | PLAIN[backend]
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
@@ -97,7 +102,7 @@ def test_the_convolution_benchmark_times_keras_beside_the_plain_framework(tmp_pa
 @pytest.mark.slow
 def test_the_augmentation_benchmark_times_both_resamplers_on_the_same_transforms(tmp_path):
     backend = keras.backend.backend()
-    written = run_benchmark("benchmark_augmentation.py", tmp_path / "augmentation.json", backend)
+    written = run_benchmark("studies/benchmark_augmentation.py", tmp_path / "augmentation.json", backend)
     rows = {row["implementation"]: row for row in written["results"]}
     assert set(rows) == {"keras affine_transform", "batched_affine_transform"}
     assert rows["keras affine_transform"]["vs_keras"] == 1.0
@@ -111,12 +116,17 @@ def test_the_augmentation_benchmark_times_both_resamplers_on_the_same_transforms
     ("script", "column", "variants", "ratio"),
     [
         (
-            "benchmark_encoder_layout.py",
+            "studies/benchmark_encoder_layout.py",
             "layout",
             ("Conv-BN-ReLU-MaxPool", "Conv-MaxPool-BN-ReLU"),
             "vs_norm_first",
         ),
-        ("benchmark_encoder_precision.py", "dtype_policy", ("float32", "mixed_bfloat16"), "vs_float32"),
+        (
+            "studies/benchmark_encoder_precision.py",
+            "dtype_policy",
+            ("float32", "mixed_bfloat16"),
+            "vs_float32",
+        ),
     ],
 )
 def test_a_classifier_step_benchmark_times_each_variant_against_the_first(
@@ -128,22 +138,3 @@ def test_a_classifier_step_benchmark_times_each_variant_against_the_first(
     assert set(rows) == set(variants)
     assert rows[variants[0]][ratio] == 1.0
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
-
-
-def test_the_benchmarks_other_order_has_the_package_encoders_weights_in_another_order():
-    sys.path.insert(0, str(ROOT / "experiments"))
-    try:
-        from benchmark_encoder_layout import norm_first_encoder
-    finally:
-        sys.path.pop(0)
-    from mnist_vit.encoder import EncoderConfig, build_encoder
-
-    config = EncoderConfig(augment=False)
-    package, other = build_encoder(config), norm_first_encoder(config)
-    assert [w.shape for w in package.weights] == [w.shape for w in other.weights]
-
-    def order(model):
-        return [layer.name.split("_")[0] for layer in model.layers if layer.name[-2:] == "_0"]
-
-    assert order(package) == ["conv", "pool", "bn", "relu"]
-    assert order(other) == ["conv", "bn", "relu", "pool"]

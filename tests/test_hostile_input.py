@@ -428,6 +428,22 @@ def test_an_unknown_backend_is_one_line_naming_the_valid_ones(tmp_path, command)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", [None, "jax"])
+def test_without_tensorflow_one_line_says_which_extra_to_install(tmp_path, backend):
+    # A Python whose import system cannot find TensorFlow, as after `pip install -e .` without an extra.
+    hide = "import sys; sys.modules['tensorflow'] = None; sys.argv[1:] = ['--help']; import runpy; "
+    env = {k: v for k, v in script_env().items() if k != "KERAS_BACKEND"}
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    code = hide + f"runpy.run_path({RUN_TUNER!r}, run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: TensorFlow is not installed") and "pip install -e '.[cpu]'" in line
+
+
+@pytest.mark.slow
 def test_ctrl_c_during_a_search_says_how_to_resume(tmp_path, mnist_path):
     args = ["--search-only", "--trials", "3", "--search-epochs", "3", "--train-sequences", "2000",
             "--validation-sequences", "64", "--data", mnist_path, "--out", str(tmp_path / "out")]  # fmt: skip
@@ -489,8 +505,9 @@ def test_mistakes_are_reported_before_keras_is_imported(tmp_path, digits, comman
     files["model"] = tmp_path / "m.keras"
     Image.fromarray(digits[0]).save(files["digit"])
     files["noise"].write_bytes(b"not a picture")
-    with zipfile.ZipFile(files["model"], "w") as archive:  # a .keras file by its looks
-        archive.writestr("config.json", "{}")
+    with zipfile.ZipFile(files["model"], "w") as archive:  # a .keras file of the sum task by its looks
+        declared = {"task": "sum", "input_layers": [["sequence", 0, 0], ["mask", 0, 0]]}
+        archive.writestr("config.json", json.dumps({"class_name": "SumModel", "config": declared}))
     argv = [part.format(**files) for part in command]
     done = subprocess.run(
         [sys.executable, "-c", REPORT_IMPORTS, *argv],

@@ -26,7 +26,7 @@ def block(text, name):
     "document, blocks",
     [
         (ROOT / "README.md", UPDATE_README.readme_blocks),
-        (EXPERIMENTS / "findings.md", UPDATE_README.findings_blocks),
+        (ROOT / "docs" / "findings.md", UPDATE_README.findings_blocks),
     ],
     ids=["README.md", "findings.md"],
 )
@@ -107,3 +107,18 @@ def test_studies_of_one_model_share_a_table_and_of_two_models_are_refused(tmp_pa
         )
     with pytest.raises(ValueError, match="must train one model"):
         UPDATE_README.render_study_beside_runs(paths[0], paths[2])
+
+
+def test_the_readmes_library_call_names_the_real_function_and_settings():
+    import ast
+    import dataclasses
+
+    code = (ROOT / "README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    calls = [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)]
+    namespace = {}
+    exec("\n".join(line for line in code.splitlines() if line.startswith("from ")), namespace)
+    assert callable(namespace["run_experiment"])
+    fields = {field.name for field in dataclasses.fields(namespace["Settings"])}
+    settings_call = next(call for call in calls if getattr(call.func, "id", None) == "Settings")
+    assert {keyword.arg for keyword in settings_call.keywords} <= fields
+    assert len(code.strip().splitlines()) == 3

@@ -2,8 +2,10 @@
 
 import json
 
-from run_script import EXPERIMENTS, ROOT, load_run_tuner
+from run_script import EXPERIMENTS, ROOT
 
+from mnist_vit.experiment import compare_with_reference
+from mnist_vit.settings import Settings
 from mnist_vit.tasks import get_task
 
 
@@ -42,7 +44,7 @@ def test_each_key_figure_is_compared_with_the_references_spread(tmp_path):
         "fc": {"test": {"exact_accuracy": 0.24, "exact_accuracy_std": 0.01, "mse": 4.1, "mse_std": 0.1}},
         "deepsets": {"test": {"exact_accuracy": 0.96, "exact_accuracy_std": 0.0, "mse": 0.4, "mse_std": 0.0}},
     }
-    lines = load_run_tuner().compare_with_reference(get_task("sum"), mine, str(reference))
+    lines = compare_with_reference(get_task("sum"), mine, str(reference))
     assert lines[0].endswith("(tensorflow, 3 seed(s)):")
     one_seed = "the reference has one seed: no spread to compare with"
     assert lines[1:] == [
@@ -52,23 +54,21 @@ def test_each_key_figure_is_compared_with_the_references_spread(tmp_path):
         "  fc mse: 4.1000 ± 0.1000, reference 4.0000: " + one_seed,
     ]
     mine["transformer"]["test"]["exact_accuracy"] = 0.958  # 0.012 below: more than 2 x 0.005
-    lines = load_run_tuner().compare_with_reference(get_task("sum"), mine, str(reference))
+    lines = compare_with_reference(get_task("sum"), mine, str(reference))
     assert lines[1].endswith("differs by more than 2 std")
 
 
 def test_without_a_reference_file_nothing_is_compared(tmp_path):
-    assert load_run_tuner().compare_with_reference(get_task("sum"), {}, str(tmp_path / "none.json")) == []
+    assert compare_with_reference(get_task("sum"), {}, str(tmp_path / "none.json")) == []
 
 
 def test_publishing_replaces_only_the_running_backends_committed_files():
-    run_tuner = load_run_tuner()
     for backend, results, figures in [
         ("tensorflow", EXPERIMENTS / "results" / "sum.json", ROOT / "figures"),
         ("torch", EXPERIMENTS / "results" / "torch" / "sum.json", ROOT / "figures" / "torch"),
     ]:
-        args = run_tuner.parse_args(["--task", "sum", "--publish"])
-        run_tuner.publish_to(args, backend)
-        assert (args.results, args.figures) == (str(results), str(figures))
-    args = run_tuner.parse_args(["--task", "sum", "--publish", "--results", "mine.json"])
-    run_tuner.publish_to(args, "jax")
-    assert args.results == "mine.json"
+        settings = Settings(task="sum", publish=True).with_paths(backend)
+        assert (settings.results, settings.figures) == (str(results), str(figures))
+    assert Settings(task="sum", publish=True, results="mine.json").with_paths("jax").results == "mine.json"
+    unpublished = Settings(task="anchor").with_paths()
+    assert (unpublished.out, unpublished.results) == ("runs/anchor", "runs/anchor/results.json")

@@ -1,5 +1,6 @@
 """Run folders that never lie and never lose work: settings, one process at a time, damaged files, backups."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -9,11 +10,13 @@ import time
 import keras
 import numpy as np
 import pytest
-from run_script import TINY_ANCHOR_RUN, load_run_tuner, run_tuner, start_tuner
+from run_script import TINY_ANCHOR, TINY_ANCHOR_RUN, command_options, run_tuner, start_tuner
 
 from mnist_vit.callbacks import RunBackup, completed_epochs, make_callbacks
 from mnist_vit.errors import RunFolderError, TrainingDiverged
+from mnist_vit.experiment import RESUME_HINT, run_experiment
 from mnist_vit.run_folder import RunFolder
+from mnist_vit.settings import Settings
 
 
 class Stop(Exception):
@@ -200,18 +203,18 @@ def test_a_damaged_settings_record_is_named(tmp_path):
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, mnist_path):
-    """A finished tiny anchor run: `(folder, argv)`; tests copy the folder before changing it."""
+    """A finished tiny anchor run: `(folder, settings)`; tests copy the folder before changing it."""
     out = tmp_path_factory.mktemp("finished") / "run"
-    argv = [*TINY_ANCHOR_RUN, "--data", mnist_path, "--out", str(out)]
-    assert load_run_tuner().main(argv) == 0
-    return out, argv
+    settings = Settings(**TINY_ANCHOR, data=mnist_path, out=str(out))
+    assert run_experiment(settings)["task"] == "anchor"
+    return out, settings
 
 
 def copy_of(finished_run, tmp_path):
-    out, argv = finished_run
+    out, settings = finished_run
     copy = tmp_path / "run"
     shutil.copytree(out, copy)
-    return copy, [str(copy) if part == str(out) else part for part in argv]
+    return copy, dataclasses.replace(settings, out=str(copy))
 
 
 def snapshot(folder):
@@ -221,21 +224,21 @@ def snapshot(folder):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "change, named",
-    [(["--epochs", "3"], "epochs 2 -> 3"), (["--test-sequences", "40"], "test_sequences 50 -> 40")],
+    [({"epochs": 3}, "epochs 2 -> 3"), ({"test_sequences": 40}, "test_sequences 50 -> 40")],
 )
 def test_a_rerun_with_other_settings_is_refused_and_writes_nothing(finished_run, tmp_path, change, named):
-    out, argv = copy_of(finished_run, tmp_path)
+    out, settings = copy_of(finished_run, tmp_path)
     before = snapshot(out)
     with pytest.raises(RunFolderError, match=f"{named}\\); use a new --out, or --start-over"):
-        load_run_tuner().main([*argv, *change])
+        run_experiment(dataclasses.replace(settings, **change))
     assert snapshot(out) == before
 
 
 @pytest.mark.slow
 def test_start_over_recomputes_everything_with_the_new_settings(finished_run, tmp_path):
-    out, argv = copy_of(finished_run, tmp_path)
-    assert load_run_tuner().main([*argv, "--epochs", "3", "--start-over"]) == 0
-    results = json.loads((out / "results.json").read_text())
+    out, settings = copy_of(finished_run, tmp_path)
+    results = run_experiment(dataclasses.replace(settings, epochs=3, start_over=True))
+    assert json.loads((out / "results.json").read_text()) == results
     assert results["settings"]["epochs"] == 3 and results["processes"] == 1
     for name in ("transformer", "fc"):
         history = (out / "final" / name / "seed_0" / "train" / "history.csv").read_text().splitlines()
@@ -256,11 +259,11 @@ DAMAGED = {
 @pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(DAMAGED))
 def test_a_damaged_file_of_a_run_folder_is_named_with_the_way_out(finished_run, tmp_path, case):
-    out, argv = copy_of(finished_run, tmp_path)
+    out, settings = copy_of(finished_run, tmp_path)
     name, damage, remedy = DAMAGED[case]
     (out / name).write_bytes(damage)
     with pytest.raises(RunFolderError) as error:
-        load_run_tuner().main(argv)
+        run_experiment(settings)
     message = str(error.value)
     assert message.startswith(f"{out / name} is damaged") and f"delete {out}/" in message, message
     assert remedy in message
@@ -297,10 +300,11 @@ def final_training_lines(process, log):
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)  # handled, and not
 def test_a_run_stopped_by_a_signal_resumes_to_the_same_figures(finished_run, tmp_path, mnist_path, stop):
-    out, argv = finished_run
+    out, settings = finished_run
     whole = json.loads((out / "results.json").read_text())
     resumed_out = tmp_path / "run"
-    argv = [str(resumed_out) if part == str(out) else part for part in argv]
+    settings = dataclasses.replace(settings, out=str(resumed_out))
+    argv = command_options(**dataclasses.asdict(settings))
     log = tmp_path / "log"
     process = start_tuner(argv, log)
     try:
@@ -314,9 +318,8 @@ def test_a_run_stopped_by_a_signal_resumes_to_the_same_figures(finished_run, tmp
     assert process.returncode in (-stop, 128 + stop), log.read_text()[-2000:]
     assert not (resumed_out / "results.json").exists()
     if stop != signal.SIGKILL:
-        assert log.read_text().rstrip().splitlines()[-1] == load_run_tuner().RESUME_HINT
-    assert load_run_tuner().main(argv) == 0
-    resumed = json.loads((resumed_out / "results.json").read_text())
+        assert log.read_text().rstrip().splitlines()[-1] == RESUME_HINT
+    resumed = run_experiment(settings)
     assert resumed["processes"] == 2
     for name, model in whole["models"].items():
         assert timeless(resumed["models"][name]["per_seed"][0]) == timeless(model["per_seed"][0]), name

@@ -1,7 +1,6 @@
 import keras
 import keras_tuner
 import pytest
-from run_script import load_run_tuner
 
 from mnist_vit.search import (
     ORACLES,
@@ -11,6 +10,7 @@ from mnist_vit.search import (
     search_space,
     trial_hyperparameters,
 )
+from mnist_vit.settings import TUNERS
 from mnist_vit.tasks import get_task
 
 
@@ -53,7 +53,7 @@ def test_unknown_tuner_is_named(tmp_path):
 
 
 def test_the_tuner_option_offers_every_oracle():
-    assert sorted(load_run_tuner().TUNERS) == sorted(ORACLES)
+    assert sorted(TUNERS) == sorted(ORACLES)
 
 
 def trial(score, **values):

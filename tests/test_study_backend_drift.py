@@ -1,13 +1,13 @@
-"""experiments/study_backend_drift.py: one model, the same weights, trained step by step on every backend."""
+"""study_backend_drift.py: one model, the same weights, trained step by step on every backend."""
 
 import json
 
 import pytest
-from run_script import run_experiment
+from run_script import on_reference_backend_only, run_experiment
 
 from mnist_vit.backends import installed_backends
 
-pytestmark = pytest.mark.slow  # subprocesses
+pytestmark = on_reference_backend_only()  # subprocesses
 
 STEPS = 4
 
@@ -24,7 +24,7 @@ def test_every_backend_and_the_control_train_the_same_steps(tmp_path, mnist_path
         "--results",
         str(results),
     ]
-    done = run_experiment("study_backend_drift.py", args, timeout=900)
+    done = run_experiment("studies/study_backend_drift.py", args, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     runs = json.loads(results.read_text())["results"]
     backends = list(installed_backends())
@@ -55,7 +55,9 @@ def test_every_backend_and_the_control_train_the_same_steps(tmp_path, mnist_path
 )
 def test_an_impossible_choice_is_one_clear_error(tmp_path, mnist_path, args, fragment):
     results = tmp_path / "drift.json"
-    done = run_experiment("study_backend_drift.py", ["--data", mnist_path, *args, "--results", str(results)])
+    done = run_experiment(
+        "studies/study_backend_drift.py", ["--data", mnist_path, *args, "--results", str(results)]
+    )
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and fragment in errors[0], done.stderr

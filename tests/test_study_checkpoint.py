@@ -1,4 +1,4 @@
-"""experiments/study_checkpoint.py: the best validation epoch beside the end of the schedule, per seed."""
+"""study_checkpoint.py: the best validation epoch beside the end of the schedule, per seed."""
 
 import csv
 import json
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from run_script import run_experiment
+from run_script import on_reference_backend_only, run_experiment
 
 from mnist_vit.model_files import load_task_model
 from mnist_vit.training import final_run_dir
 
-pytestmark = pytest.mark.slow  # subprocesses
+pytestmark = on_reference_backend_only()  # subprocesses
 
 EPOCHS = 3
 TINY = [
@@ -23,7 +23,7 @@ TINY = [
 def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     study = tmp_path / "study"
     args = [*TINY, "--data", mnist_path, "--out", str(study)]
-    result = run_experiment("study_checkpoint.py", args, timeout=900)
+    result = run_experiment("studies/study_checkpoint.py", args, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((study / "results.json").read_text())
     assert [row["seed"] for row in results["per_seed"]] == [0, 1]
@@ -50,7 +50,7 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
 
 def test_another_model_is_studied_in_a_folder_of_its_own(tmp_path, mnist_path):
     result = run_experiment(
-        "study_checkpoint.py",
+        "studies/study_checkpoint.py",
         [*TINY, "--seeds", "1", "--model", "fc", "--data", str(Path(mnist_path).resolve())],
         timeout=900,
         cwd=tmp_path,
@@ -68,7 +68,7 @@ def test_another_model_is_studied_in_a_folder_of_its_own(tmp_path, mnist_path):
 
 def test_a_model_of_another_task_is_one_clear_error(mnist_path):
     result = run_experiment(
-        "study_checkpoint.py", ["--task", "anchor", "--model", "deepsets", "--data", mnist_path]
+        "studies/study_checkpoint.py", ["--task", "anchor", "--model", "deepsets", "--data", mnist_path]
     )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -1,14 +1,13 @@
-"""experiments/study_search.py: the search's trials, trained fully, beside their short scores."""
+"""experiments/studies/study_search.py: the search's trials, trained fully, beside their short scores."""
 
 import json
 from pathlib import Path
 
-import pytest
-from run_script import run_experiment, run_tuner
+from run_script import on_reference_backend_only, run_experiment, run_tuner
 
 from mnist_vit.training import final_run_dir
 
-pytestmark = pytest.mark.slow  # subprocesses
+pytestmark = on_reference_backend_only()  # subprocesses
 
 TINY = ["--search-epochs", "1", "--epochs", "1", "--train-sequences", "64", "--validation-sequences", "64"]
 
@@ -16,7 +15,7 @@ TINY = ["--search-epochs", "1", "--epochs", "1", "--train-sequences", "64", "--v
 def test_the_study_trains_the_searchs_own_trials_and_measures_their_noise(tmp_path, mnist_path):
     study = tmp_path / "study"
     result = run_experiment(
-        "study_search.py",
+        "studies/study_search.py",
         [
             *TINY,
             "--test-sequences",

@@ -7,22 +7,24 @@ import keras
 import numpy as np
 import pytest
 from model_helpers import random_inputs, tiny_model
-from run_script import ROOT, load_run_tuner
+from run_script import ROOT
 
 from mnist_vit import tasks
 from mnist_vit.errors import ModelFileError
+from mnist_vit.experiment import run_experiment
 from mnist_vit.hyperparameters import Hyperparameters
 from mnist_vit.metrics import by_length
 from mnist_vit.model_files import load_task_model
+from mnist_vit.settings import Settings
 from mnist_vit.slots import MaskedSum, encode_slots, sequence_inputs
 from mnist_vit.sum_task import ExactAccuracy
 from mnist_vit.task_model import TaskModel
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
-TINY_RUN = [
-    "--trials", "1", "--search-epochs", "1", "--epochs", "1", "--train-sequences", "64",
-    "--validation-sequences", "64", "--test-sequences", "100", "--batch-size", "32", "--seeds", "2",
-]  # fmt: skip
+TINY_RUN = dict(
+    trials=1, search_epochs=1, epochs=1, train_sequences=64, validation_sequences=64, test_sequences=100,
+    batch_size=32, seeds=2,
+)  # fmt: skip
 
 
 def distinct_digits(digits, mask, anchor_digits=None):
@@ -78,9 +80,9 @@ def distinct_task(monkeypatch):
 def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path, distinct_task):
     committed = sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir())
     out = tmp_path / "run"
-    command = ["--task", "distinct", *TINY_RUN, "--data", mnist_path, "--out", str(out)]
-    assert load_run_tuner().main(command) == 0
-    results = json.loads((out / "results.json").read_text())
+    settings = Settings(task="distinct", **TINY_RUN, data=mnist_path, out=str(out))
+    results = run_experiment(settings)
+    assert json.loads((out / "results.json").read_text()) == results
     assert results["processes"] == 1 and results["wall_seconds"] > 0
     assert results["task"] == "distinct" and results["settings"]["seeds"] == 2
     # A preset without a search margin keeps the best trial.
@@ -95,9 +97,8 @@ def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path
     }
     model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "final.keras"))
     assert task is distinct_task and model.name == "distinct_counter"
-    # The same command again reuses the finished work, and its time counts on from the first's.
-    assert load_run_tuner().main(command) == 0
-    again = json.loads((out / "results.json").read_text())
+    # The same settings again reuse the finished work, and its time counts on from the first's.
+    again = run_experiment(settings)
     assert again["models"] == results["models"]
     assert again["processes"] == 2 and again["wall_seconds"] >= results["wall_seconds"]
     # The run wrote nothing into the checkout's committed results.

@@ -1,6 +1,12 @@
-"""Per-backend benchmarks: one script measures every backend, each in a child process of its own.
+"""What the studies share: a study's settings, run and results file; per-backend benchmarks.
 
-Keras picks its backend at import, so a benchmark script (`experiments/benchmark_*.py`)
+A study (`study_*.py`) runs the main job's pieces (`mnist_vit.experiment`)
+with the task's `cpu` preset, shrunk by its budget options for tests
+(`add_budget_options`, `study_settings`), and writes one results file
+(`run_study`).
+
+Benchmarks measure every backend, each in a child process of its own.
+Keras picks its backend at import, so a benchmark script (`benchmark_*.py`)
 runs itself once per backend with `--child` under `KERAS_BACKEND=<backend>`
 (`measure_backends`); the child measures and prints its rows (`print_rows`),
 and the parent gathers every backend's rows into one results file
@@ -16,13 +22,70 @@ import subprocess
 import sys
 import time
 
-from mnist_vit.backends import BACKENDS, installed_backends
-from mnist_vit.command_line import ArgumentParser, check_writable, positive_int
+from mnist_vit.backends import BACKENDS, import_keras, installed_backends
+from mnist_vit.command_line import (
+    ArgumentParser,
+    bounded_int,
+    check_output_file,
+    check_output_folder,
+    check_writable,
+    positive_int,
+)
+from mnist_vit.data import load_splits
 from mnist_vit.errors import BackendError
+from mnist_vit.results import run_metadata
+from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.settings import MAX_SEQUENCES, Settings
+from mnist_vit.tasks import get_task
 
 ROWS_PREFIX = "ROWS "
 WARMUP_STEPS = 3
 IMAGES = 352  # an encoder batch of the sum task: 64 sequences of 5.5 images on average
+
+
+def add_budget_options(parser, names):
+    """Adds a study's options that shrink it for tests (e.g. `epochs` -> `--epochs`); none: the preset's."""
+    for name in names:
+        parser.add_argument(
+            "--" + name.replace("_", "-"), type=bounded_int(1, MAX_SEQUENCES), help="overrides the preset"
+        )
+
+
+def study_settings(args, task, budget, **fixed):
+    """The main job's `Settings` for a study's runs: the task's `cpu` preset, less the options given.
+
+    `budget` names the study's budget options (`add_budget_options`);
+    `fixed` are settings of the study's own (e.g. `trials`).
+    """
+    given = {name: getattr(args, name) for name in budget if getattr(args, name) is not None}
+    return Settings(task=task.name, out=args.out, **fixed, **given).with_preset(task)
+
+
+def run_study(args, study):
+    """The `main` of a study script: checks its outputs, runs `study(task, args, splits)`, writes the results.
+
+    `args` has `task`, `data`, `out` and `results`; returns the results dict.
+    """
+    check_output_folder(args.out, "run folder")
+    check_output_file(args.results, "results file")
+    splits = load_splits(args.data)
+    import_keras()
+    task = get_task(args.task)
+    results = study(task, args, splits)
+    atomic_write_json(args.results, results)
+    return results
+
+
+def benchmark_results(rows, settings):
+    """A benchmark's results file: its rows, the machine, command, versions and its settings."""
+    metadata = run_metadata()
+    return {
+        "results": rows,
+        "machine": metadata["machine"],
+        "command": metadata["command"],
+        "versions": metadata["versions"],
+        "settings": settings,
+    }
 
 
 def benchmark_parser(description, results, steps, rounds):
@@ -123,15 +186,12 @@ def measure_backends(script, args, child_args=()):
 
 
 def write_benchmark(args, rows, settings):
-    """Writes the rows measured so far to `args.results` (`mnist_vit.results.benchmark_results`).
+    """Writes the rows measured so far to `args.results` (`benchmark_results`).
 
     The scripts call it after each backend, so a backend that fails or a
     run stopped part-way keeps the rows of the backends that finished.
     `settings` is the script's own; the steps, rounds and statistic are added.
     """
-    from mnist_vit.results import benchmark_results
-    from mnist_vit.safe_files import atomic_write_json
-
     settings = {**settings, "steps": args.steps, "rounds": args.rounds, "statistic": "median round"}
     atomic_write_json(args.results, benchmark_results(rows, settings))
     print(f"wrote {args.results}")

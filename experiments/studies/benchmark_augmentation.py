@@ -11,28 +11,29 @@ between their outputs. Each backend runs in its own process. The figure is
 the median over rounds of the mean step time in a round, after a warm-up
 that compiles. Writes `experiments/results/augmentation.json`.
 
-    python experiments/benchmark_augmentation.py
+    python experiments/studies/benchmark_augmentation.py
 """
 
 import functools
 import os
 
-from mnist_vit.benchmarks import (
+from harness import (
     IMAGES,
     benchmark_parser,
     compare_to_baseline,
     print_rows,
     time_steps,
 )
-from mnist_vit.command_line import run_main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mnist_vit.command_line import run_main
+from mnist_vit.settings import PUBLISHED_RESULTS
+
 KERAS = "keras affine_transform"
 BATCHED = "batched_affine_transform"
 
 
 def parse_args(argv=None):
-    results = os.path.join(HERE, "results", "augmentation.json")
+    results = os.path.join(PUBLISHED_RESULTS, "augmentation.json")
     return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 

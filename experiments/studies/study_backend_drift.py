@@ -13,19 +13,20 @@ first step whose loss differs from the TensorFlow run's by more than 1e-4
 and by more than 1e-2 (relative). Writes
 `experiments/results/findings/backend_drift.json`.
 
-    python experiments/study_backend_drift.py --data ../shared/data/mnist.npz
+    python experiments/studies/study_backend_drift.py --data ../shared/data/mnist.npz
 """
 
 import argparse
 import os
 
+from harness import benchmark_results, print_rows, rows_from_child
+
 from mnist_vit.backends import BACKENDS, import_keras, installed_backends
-from mnist_vit.benchmarks import print_rows, rows_from_child
 from mnist_vit.command_line import ArgumentParser, bounded_int, check_writable, run_main
-from mnist_vit.results import REFERENCE_BACKEND, benchmark_results
+from mnist_vit.results import REFERENCE_BACKEND
+from mnist_vit.settings import PUBLISHED_RESULTS
 from mnist_vit.tasks import task_names
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CONTROL = {"TF_ENABLE_ONEDNN_OPTS": "0"}  # the reference backend (TensorFlow), other float rounding
 TOLERANCES = (1e-4, 1e-2)
 SEQUENCE_SEED = 0
@@ -43,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=os.path.join("runs", "backend_drift"), help="folder for the model")
     parser.add_argument(
         "--results",
-        default=os.path.join(HERE, "results", "findings", "backend_drift.json"),
+        default=os.path.join(PUBLISHED_RESULTS, "findings", "backend_drift.json"),
         help="results file to write",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

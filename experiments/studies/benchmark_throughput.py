@@ -19,7 +19,7 @@ into a fixed part and a part per slot: ms per step on batches whose
 sequences all have 1, 2, 5 or 10 images, with a straight line fitted through
 them. The per-slot part is all that removing padding can save.
 
-    python experiments/benchmark_throughput.py --data ../shared/data/mnist.npz
+    python experiments/studies/benchmark_throughput.py --data ../shared/data/mnist.npz
 """
 
 import json
@@ -27,11 +27,11 @@ import os
 import resource
 import time
 
-from mnist_vit.benchmarks import benchmark_parser, measure_backends, print_rows, write_benchmark
+from harness import benchmark_parser, measure_backends, print_rows, write_benchmark
+
 from mnist_vit.command_line import run_main
 from mnist_vit.errors import UsageError
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mnist_vit.settings import PUBLISHED_RESULTS
 
 # The original PyTorch project's sum Transformer (../shared/docs/reference.md):
 # its encoder (`original_encoder`), one block with 4 heads and feed-forward
@@ -49,12 +49,12 @@ ORIGINAL = {
 
 
 def parse_args(argv=None):
-    results = os.path.join(HERE, "results", "throughput.json")
+    results = os.path.join(PUBLISHED_RESULTS, "throughput.json")
     parser = benchmark_parser(__doc__.splitlines()[0], results, steps=100, rounds=3)
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
     parser.add_argument(
         "--tuned-results",
-        default=os.path.join(HERE, "results", "sum.json"),
+        default=os.path.join(PUBLISHED_RESULTS, "sum.json"),
         help="sum results file whose Transformer hyperparameters are the tuned model",
     )
     return parser.parse_args(argv)

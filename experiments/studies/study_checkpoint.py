@@ -17,19 +17,24 @@ instead, where `<study>` is `checkpoint_<task>` for the searched model and
 `checkpoint_<task>_<model>` for another. Running the same command again
 resumes.
 
-    python experiments/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
+    python experiments/studies/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
 """
 
 import json
 import os
 
-import run_tuner
+from harness import add_budget_options, run_study, study_settings
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.experiment import RESUME_HINT, train_final_model
 from mnist_vit.results import best_epoch_value, run_metadata, summarize
 from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.settings import PUBLISHED_RESULTS
 from mnist_vit.tasks import get_task, task_names
+
+# Options that shrink the study for tests; the preset's values otherwise.
+BUDGET = ("epochs", "train_sequences", "validation_sequences", "test_sequences")
 
 
 def parse_args(argv=None):
@@ -44,29 +49,16 @@ def parse_args(argv=None):
         "--publish", action="store_true", help="write experiments/results/findings/<study>.json"
     )
     parser.add_argument("--results", help="results file (default <out>/results.json)")
-    # Settings that shrink the study for tests; the preset's values otherwise.
-    for option in ("--epochs", "--train-sequences", "--validation-sequences", "--test-sequences"):
-        parser.add_argument(option, type=bounded_int(1, run_tuner.MAX_SEQUENCES), help="overrides the preset")
+    add_budget_options(parser, BUDGET)
     args = parser.parse_args(argv)
     import_keras()
     task = get_task(args.task)
     args.model = task.check_model(args.model) if args.model else task.searched_model
     name = f"checkpoint_{args.task}" + ("" if args.model == task.searched_model else f"_{args.model}")
     args.out = args.out or os.path.join("runs", name)
-    published = os.path.join(run_tuner.HERE, "results", "findings", f"{name}.json")
+    published = os.path.join(PUBLISHED_RESULTS, "findings", f"{name}.json")
     args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
     return args
-
-
-def run_settings(args, task):
-    """`run_tuner.py`'s settings for the study's runs: its `cpu` preset, unless overridden."""
-    options = ["--task", args.task, "--out", args.out, "--seed", str(args.seed)]
-    for name in ("epochs", "train_sequences", "validation_sequences", "test_sequences"):
-        if getattr(args, name) is not None:
-            options += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    settings = run_tuner.parse_args(options)
-    run_tuner.apply_preset(settings, task)
-    return settings
 
 
 def tested(task, model_name, splits, settings, run_dir, model_file, cache):
@@ -91,7 +83,7 @@ def trained_run(task, model_name, hyperparameters, splits, settings, seed):
 
     run_dir = final_run_dir(settings.out, model_name, seed)
     if not os.path.exists(os.path.join(run_dir, "train", FINAL_MODEL)):
-        run_tuner.train_seed(task, model_name, hyperparameters, splits, settings, seed)
+        train_final_model(task, model_name, hyperparameters, splits, settings, seed)
     return run_dir
 
 
@@ -101,7 +93,7 @@ def study(task, args, splits):
     from mnist_vit.search import default_values, trial_hyperparameters
     from mnist_vit.training import FINAL_MODEL
 
-    settings = run_settings(args, task)
+    settings = study_settings(args, task, BUDGET, seed=args.seed)
     model_name = args.model
     hyperparameters = trial_hyperparameters(task, default_values(task), settings.batch_size)
     best, final, rows = [], [], []
@@ -151,7 +143,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = run_tuner.run_study(args, study)
+    results = run_study(args, study)
     headline = results["headline"]
     for name in ("best_epoch", "end_of_schedule"):
         test = results[name]
@@ -161,4 +153,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_main(main, interrupted=run_tuner.RESUME_HINT)
+    run_main(main, interrupted=RESUME_HINT)

@@ -19,28 +19,29 @@ import). The figure is the median over rounds of the mean step time in a
 round, after a warm-up that compiles. Writes
 `experiments/results/convolution.json`.
 
-    python experiments/benchmark_convolution.py
+    python experiments/studies/benchmark_convolution.py
 """
 
 import os
 
-from mnist_vit.benchmarks import (
+from harness import (
     IMAGES,
     benchmark_parser,
     compare_to_baseline,
     print_rows,
     time_steps,
 )
-from mnist_vit.command_line import run_main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mnist_vit.command_line import run_main
+from mnist_vit.settings import PUBLISHED_RESULTS
+
 FILTERS = (16, 32)  # the encoder's defaults (`mnist_vit.encoder.EncoderConfig`)
 KERNEL = 5
 LEARNING_RATE = 1e-3
 
 
 def parse_args(argv=None):
-    results = os.path.join(HERE, "results", "convolution.json")
+    results = os.path.join(PUBLISHED_RESULTS, "convolution.json")
     return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 

@@ -17,24 +17,28 @@ suggests. The results file goes into the run folder (`--out`, default
 `experiments/results/search_study_<task>.json` instead. Running the same
 command again resumes.
 
-    python experiments/study_search.py --task sum --data ../shared/data/mnist.npz
+    python experiments/studies/study_search.py --task sum --data ../shared/data/mnist.npz
 """
 
-import copy
+import dataclasses
 import json
 import math
 import os
 
 import numpy as np
-import run_tuner
+from harness import add_budget_options, run_study, study_settings
 
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.experiment import RESUME_HINT, search, train_and_test
 from mnist_vit.metrics import rank_correlation
 from mnist_vit.results import best_epoch_value, run_metadata
 from mnist_vit.safe_files import atomic_write_json
+from mnist_vit.settings import PUBLISHED_RESULTS
 from mnist_vit.tasks import task_names
 
 MARGIN_STEP = 0.005  # the suggested margin is rounded up to a multiple of this
+# Options that shrink the study for tests; the preset's values otherwise.
+BUDGET = ("epochs", "search_epochs", "train_sequences", "validation_sequences", "test_sequences")
 
 
 def parse_args(argv=None):
@@ -50,29 +54,12 @@ def parse_args(argv=None):
         "--publish", action="store_true", help="write experiments/results/search_study_<task>.json"
     )
     parser.add_argument("--results", help="results file (default <out>/results.json)")
-    # Settings that shrink the study for tests; the preset's values otherwise.
-    for option in (
-        "--epochs",
-        "--search-epochs",
-        "--train-sequences",
-        "--validation-sequences",
-        "--test-sequences",
-    ):
-        parser.add_argument(option, type=bounded_int(1, run_tuner.MAX_SEQUENCES), help="overrides the preset")
+    add_budget_options(parser, BUDGET)
     args = parser.parse_args(argv)
     args.out = args.out or os.path.join("runs", f"study_{args.task}")
-    published = os.path.join(run_tuner.HERE, "results", f"search_study_{args.task}.json")
+    published = os.path.join(PUBLISHED_RESULTS, f"search_study_{args.task}.json")
     args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
     return args
-
-
-def run_settings(args):
-    """`run_tuner.py`'s settings for the study's search and full runs (its `cpu` preset, random tuner)."""
-    options = ["--task", args.task, "--trials", str(args.configs), "--out", args.out, "--seeds", "1"]
-    for name in ("epochs", "search_epochs", "train_sequences", "validation_sequences", "test_sequences"):
-        if getattr(args, name) is not None:
-            options += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    return run_tuner.parse_args(options)
 
 
 def noise_score(task, settings, splits, seed, folder):
@@ -112,9 +99,8 @@ def study(task, args, splits):
     """Runs the study; returns the results dict."""
     from mnist_vit.search import chosen_trial, default_values, trial_hyperparameters
 
-    settings = run_settings(args)
-    run_tuner.apply_preset(settings, task)
-    _, trials, _ = run_tuner.search(task, settings, splits)
+    settings = study_settings(args, task, BUDGET, trials=args.configs, seeds=1)
+    _, trials, _ = search(task, settings, splits)
     trials = sorted(trials, key=lambda trial: int(trial["trial_id"]))  # in the order proposed
     defaults = default_values(task)
     defaults_trial = next(trial for trial in trials if trial["hyperparameters"] == defaults)
@@ -124,12 +110,9 @@ def study(task, args, splits):
     ]
     rows = []
     for trial in trials:
-        config = copy.copy(settings)
-        config.out = os.path.join(args.out, f"config_{trial['trial_id']}")
+        config = dataclasses.replace(settings, out=os.path.join(args.out, f"config_{trial['trial_id']}"))
         hyperparameters = trial_hyperparameters(task, trial["hyperparameters"], settings.batch_size)
-        metrics = run_tuner.train_and_test(
-            task, task.searched_model, hyperparameters, splits, config, settings.seed
-        )
+        metrics = train_and_test(task, task.searched_model, hyperparameters, splits, config, settings.seed)
         rows.append(
             {
                 "trial_id": trial["trial_id"],
@@ -193,7 +176,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = run_tuner.run_study(args, study)
+    results = run_study(args, study)
     correlation = results["rank_correlation"]
     print(
         f"rank correlation of short-trial scores with full validation "
@@ -209,4 +192,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_main(main, interrupted=run_tuner.RESUME_HINT)
+    run_main(main, interrupted=RESUME_HINT)

@@ -14,27 +14,28 @@ runs in its own process; the figure is the median over rounds of the mean
 step time in a round, after a warm-up. Writes
 `experiments/results/findings/encoder_layout.json`.
 
-    python experiments/benchmark_encoder_layout.py
+    python experiments/studies/benchmark_encoder_layout.py
 """
 
 import os
 
-from mnist_vit.benchmarks import (
+from harness import (
     IMAGES,
     benchmark_parser,
     compare_to_baseline,
     print_rows,
     time_steps,
 )
-from mnist_vit.command_line import run_main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mnist_vit.command_line import run_main
+from mnist_vit.settings import PUBLISHED_RESULTS
+
 POOL_FIRST = "Conv-MaxPool-BN-ReLU"
 NORM_FIRST = "Conv-BN-ReLU-MaxPool"
 
 
 def parse_args(argv=None):
-    results = os.path.join(HERE, "results", "findings", "encoder_layout.json")
+    results = os.path.join(PUBLISHED_RESULTS, "findings", "encoder_layout.json")
     return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 

@@ -11,28 +11,28 @@ in its own process; the figure is the median over rounds of the mean step
 time in a round, after a warm-up. Writes
 `experiments/results/findings/encoder_precision.json`.
 
-    python experiments/benchmark_encoder_precision.py
+    python experiments/studies/benchmark_encoder_precision.py
 """
 
 import os
 
 from benchmark_encoder_layout import classifier_step
-
-from mnist_vit.benchmarks import (
+from harness import (
     IMAGES,
     benchmark_parser,
     compare_to_baseline,
     print_rows,
     time_steps,
 )
-from mnist_vit.command_line import run_main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mnist_vit.command_line import run_main
+from mnist_vit.settings import PUBLISHED_RESULTS
+
 BASELINE = "float32"
 
 
 def parse_args(argv=None):
-    results = os.path.join(HERE, "results", "findings", "encoder_precision.json")
+    results = os.path.join(PUBLISHED_RESULTS, "findings", "encoder_precision.json")
     return benchmark_parser(__doc__.splitlines()[0], results, steps=20, rounds=5).parse_args(argv)
 
 

@@ -1,0 +1,160 @@
+"""The settings of one run of the main job (`mnist_vit.experiment.run_experiment`): a frozen dataclass.
+
+Its fields are the options of `experiments/run_tuner.py`. The run settings
+left None (`trials`, `search_epochs`, `search_margin`, `epochs`,
+`train_sequences`, `seeds`, `batch_size`) come from the task's preset
+(`cpu` or `large`, `Task.presets`); the output paths default to the run
+folder's, or with `publish` to the committed files of the backend that runs.
+This module imports no Keras.
+"""
+
+import dataclasses
+import glob
+import os
+
+from mnist_vit.command_line import MAX_SEED, check_output_file, check_output_folder
+from mnist_vit.errors import UsageError
+from mnist_vit.results import REFERENCE_BACKEND, backend_folder
+from mnist_vit.run_folder import data_fingerprint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout, for --publish
+PUBLISHED_RESULTS = os.path.join(ROOT, "experiments", "results")
+PUBLISHED_FIGURES = os.path.join(ROOT, "figures")
+PRESETS = ("cpu", "large")  # every task's `presets` has both
+TUNERS = ("bayesian", "hyperband", "random")  # the keys of `mnist_vit.search.ORACLES` (which imports Keras)
+MAX_SEQUENCES = 1_000_000  # per setting: the fixed sets are held in memory as indices
+MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
+# The settings that decide a run folder's results (`RunFolder`), beside the task, backend and data.
+# Not `seeds`: each seed's final run is a folder of its own, so a rerun with more seeds reuses the others.
+FOLDER_SETTINGS = (
+    "preset", "tuner", "trials", "search_epochs", "search_margin", "epochs", "train_sequences",
+    "batch_size", "seed", "validation_sequences", "test_sequences", "data_parallel",
+)  # fmt: skip
+
+
+def published_results(task_name, backend=REFERENCE_BACKEND):
+    """The committed results file of a task's default run on `backend`.
+
+    `REFERENCE_BACKEND`'s is the reference, `experiments/results/<task>.json`;
+    another backend's is `experiments/results/<backend>/<task>.json`.
+    """
+    return os.path.join(backend_folder(PUBLISHED_RESULTS, backend), f"{task_name}.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """One run of the main job: the task, its search and training budget, and where its files go.
+
+    Attributes:
+        task: str. A registered task's name (`mnist_vit.tasks.task_names`).
+        preset: str. `"cpu"` (the default run, sized for 2 CPU cores) or
+            `"large"`: the source of every budget setting left None.
+        tuner: str. KerasTuner's oracle: `"random"`, `"bayesian"` or `"hyperband"`.
+        trials, search_epochs: int. The search's trials and epochs per trial.
+        search_margin: float in [0, 1]. Keep the defaults unless a trial's
+            score beats theirs by more than this.
+        epochs, train_sequences: int. Each final model's epochs and fresh
+            training sequences per epoch.
+        seeds: int. Final runs per model, with seeds `seed`, `seed + 1`, ...
+        seed: int. The search's seed (the same seed proposes the same trials).
+        batch_size: int.
+        validation_sequences, test_sequences: int. The fixed validation and
+            test sequences (lengths 1..10; the test's lengths 1..50 get
+            1/50 of `test_sequences` each).
+        search_only: bool. Stop after the search.
+        data_parallel: bool. Train on every local device (jax, tensorflow).
+        data: str or None. `mnist.npz` (None: `$MNIST_VIT_DATA`, else Keras's download).
+        out: str or None. The run folder (None: `runs/<task>`).
+        results, figures: str or None. The results file and figures folder
+            (None: in the run folder, or the committed ones with `publish`).
+        publish: bool. Write over the committed results and figures of the
+            backend that runs.
+        start_over: bool. Delete the run folder's runs first.
+    """
+
+    task: str = "sum"
+    preset: str = "cpu"
+    tuner: str = "random"
+    trials: int | None = None
+    search_epochs: int | None = None
+    search_margin: float | None = None
+    epochs: int | None = None
+    train_sequences: int | None = None
+    seeds: int | None = None
+    seed: int = 0
+    batch_size: int | None = None
+    validation_sequences: int = 2000
+    test_sequences: int = 10000
+    search_only: bool = False
+    data_parallel: bool = False
+    data: str | None = None
+    out: str | None = None
+    results: str | None = None
+    figures: str | None = None
+    publish: bool = False
+    start_over: bool = False
+
+    def with_paths(self, backend=None):
+        """These settings with the output paths filled in; `backend` (which runs) is needed to publish.
+
+        Not published: `runs/<task>`, `<out>/results.json`, `<out>/figures`.
+        Published: the committed results file and figures folder of `backend`.
+        """
+        out = self.out if self.out is not None else os.path.join("runs", self.task)
+        if self.publish:
+            results, figures = (
+                published_results(self.task, backend),
+                backend_folder(PUBLISHED_FIGURES, backend),
+            )
+        else:
+            results, figures = os.path.join(out, "results.json"), os.path.join(out, "figures")
+        return dataclasses.replace(
+            self,
+            out=out,
+            results=self.results if self.results is not None else results,
+            figures=self.figures if self.figures is not None else figures,
+        )
+
+    def with_preset(self, task):
+        """These settings with every budget setting left None taken from `task`'s preset.
+
+        A preset without `search_margin` keeps the best trial (margin 0).
+        Raises UsageError when the final runs' seeds pass `MAX_SEED`.
+        """
+        preset = {"search_margin": 0.0, **task.presets[self.preset]}
+        filled = dataclasses.replace(
+            self, **{key: value for key, value in preset.items() if getattr(self, key) is None}
+        )
+        last = filled.seed + filled.seeds - 1
+        if last > MAX_SEED:
+            raise UsageError(
+                f"--seed {filled.seed} with --seeds {filled.seeds} needs seeds up to {last:,}; "
+                f"the largest is {MAX_SEED:,}"
+            )
+        return filled
+
+    def check_outputs(self):
+        """Raises UsageError, before any work, for an output path that cannot be written.
+
+        The results file must be a regular file or a missing path in a
+        writable folder (never a folder, device or pipe); the run folder and
+        the figures folder must be folders or missing, and the task's
+        figures (`<task>_*.png`) in it regular files or missing. Creates
+        nothing. Call on `with_paths`'s settings.
+        """
+        check_output_folder(self.out, "run folder")
+        check_output_file(self.results, "results file")
+        figures = [
+            os.path.basename(path)
+            for path in glob.glob(os.path.join(glob.escape(self.figures), f"{self.task}_*.png"))
+        ]
+        check_output_folder(self.figures, "figures folder", figures, file_what="figure")
+
+    def folder_settings(self, backend, splits):
+        """The settings that decide the run folder's results (`RunFolder`), with the backend and data."""
+        return {
+            "task": self.task,
+            "backend": backend,
+            "data": data_fingerprint(splits),
+            **{key: getattr(self, key) for key in FOLDER_SETTINGS},
+        }
