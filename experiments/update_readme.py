@@ -32,6 +32,7 @@ import os
 import sys
 
 from mnist_vit.backends import BACKENDS, import_keras
+from mnist_vit.report import Table, markdown, replace_block
 from mnist_vit.results import (
     DIFFERS,
     REFERENCE_BACKEND,
@@ -102,6 +103,153 @@ def wall_time(run):
     return f"{run['wall_seconds'] / 60:.0f} minutes{resumed}"
 
 
+WRITTEN = "Written by `python experiments/update_readme.py` from `experiments/{path}`, made by `{command}`"
+RESULTS = Table(
+    columns=(
+        ("task", "{task}"), ("model", "{label}"), ("backend", "{backend}"), ("our test result", "{ours}"),
+        ("original project", "{original}"), ("command", "`{command}`"),
+    ),
+    caption="Written by `python experiments/update_readme.py` from `experiments/results/*.json` (the "
+    f"{REFERENCE_BACKEND} reference) and `experiments/results/<backend>/*.json`; mean ± sample std over the "
+    "training seeds where there are several. Test sets: MNIST's test split, never used for tuning or model "
+    "selection; sequences of lengths 1..10 with a fixed seed. Each run's command, on {machine}:\n\n{runs}",
+)  # fmt: skip
+SEARCH_STUDY = Table(
+    columns=(
+        ("trial", "{trial_id}"), ("differs from the defaults in", "{differs}"),
+        ("short trial {objective}", "{search_score:.4f}"),
+        ("full training: best {objective}", "{full_validation:.4f}"),
+        ("full training: test {headline}", "{full_test:.4f}"),
+    ),
+    caption="Rank correlation (Spearman) of the short trials' scores with full training: {validation} "
+    "(validation), {test} (test). The defaults' short trial with {noise_seeds} training seeds scored "
+    "{scores} (std {defaults_search_score_std:.4f}), so a margin of {suggested_margin:.3f} separates a "
+    "real gain from noise. A search of the preset's {preset_search[trials]} trials chooses trial "
+    "{preset_search[best_trial][trial_id]} by score alone (test {preset_search[best_trial][full_test]:.4f}) "
+    "and trial {preset_search[with_margin][trial_id]} with the margin (test "
+    "{preset_search[with_margin][full_test]:.4f}); the defaults reach "
+    "{preset_search[defaults_full_test]:.4f}. "
+    "Short trials: {settings[search_epochs]} epochs; full training: {settings[epochs]} epochs of "
+    "{settings[train_sequences]:,} sequences, one seed. " + WRITTEN + ".",
+)  # fmt: skip
+PERFORMANCE = Table(
+    columns=(
+        ("backend", "{backend}"), ("model", "{model} (batch {batch_size})"),
+        ("training seq/s, length buckets", "{sequences_per_second:.0f}"),
+        ("training seq/s, padded to 10", "{padded_sequences_per_second:.0f}"),
+        ("ratio", "{ratio_vs_padded:.2f}"),
+        ("predict seq/s (buckets / padded)",
+         "{predict_sequences_per_second:.0f} / {padded_predict_sequences_per_second:.0f}"),
+        ("padding share of encoded slots (buckets / padded)",
+         "{padding_fraction[bucketed]:.1%} / {padding_fraction[padded]:.1%}"),
+        ("peak RSS MB", "{peak_rss_mb:.0f}"),
+        ("training step ms, sequences of 1 / 2 / 5 / 10 images", "{step_ms}"),
+    ),
+    caption=WRITTEN + " on {machine}. {closing}",
+)  # fmt: skip
+CONVOLUTION = Table(
+    columns=(
+        ("backend", "{backend}"), ("implementation", "{implementation}"),
+        ("ms per step", "{ms_per_step:.1f}"), ("vs the backend's fastest plain", "{vs_fastest_plain:.2f}x"),
+    ),
+    caption="Conv({settings[filters][0]}, {settings[kernel_size]}x{settings[kernel_size]}) - ReLU - pool - "
+    "conv({settings[filters][1]}) - ReLU - pool on {settings[images]} images: forward, backward and update; "
+    "median of {settings[rounds]} rounds of {settings[steps]} steps. " + WRITTEN + " on {machine}.",
+)  # fmt: skip
+AUGMENTATION = Table(
+    columns=(
+        ("backend", "{backend}"), ("resampler", "{implementation}"), ("ms per batch", "{ms_per_step:.1f}"),
+        ("vs Keras's", "{vs_keras:.2f}x"),
+        ("largest difference between the outputs", "{max_abs_difference:.1e}"),
+    ),
+    caption="One batch of {settings[images]} images with the same random transforms, in a model's compiled "
+    "predict step; median of {settings[rounds]} rounds of {settings[steps]} steps. "
+    + WRITTEN
+    + " on {machine}.",
+)  # fmt: skip
+FINDING = Table(
+    columns=(
+        ("variant", "{variant}"), ("model", "{label}"), ("test result", "{ours}"),
+        ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+THROUGHPUT_VARIANTS = Table(
+    columns=(
+        ("pipeline", "{variant}"), ("backend", "{backend}"), ("model", "{model}"),
+        ("training seq/s, buckets / padded",
+         "{sequences_per_second:.0f} / {padded_sequences_per_second:.0f}"),
+        ("ratio", "{ratio_vs_padded:.2f}"), ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+CLASSIFIER_STEP_CAPTION = (
+    "The digit classifier's `train_on_batch` on {settings[images]} images, `{settings[encoder]}`; median of "
+    "{settings[rounds]} rounds of {settings[steps]} steps. `experiments/{path}` (`{command}`, {machine})."
+)
+ENCODER_LAYOUT_TABLE = Table(
+    columns=(
+        ("backend", "{backend}"), ("block order", "{layout}"), ("ms per training step", "{ms_per_step:.1f}"),
+        ("vs Conv-BN-ReLU-MaxPool", "{vs_norm_first:.2f}x"),
+    ),
+    caption=CLASSIFIER_STEP_CAPTION,
+)  # fmt: skip
+ENCODER_PRECISION_TABLE = Table(
+    columns=(
+        ("backend", "{backend}"), ("encoder dtype policy", "{dtype_policy}"),
+        ("ms per training step", "{ms_per_step:.1f}"), ("vs float32", "{vs_float32:.2f}x"),
+    ),
+    caption=CLASSIFIER_STEP_CAPTION,
+)  # fmt: skip
+ANCHOR_PRECISION_TABLE = Table(
+    columns=(
+        ("encoder", "{variant}"), ("model", "{label}"), ("test result", "{ours}"),
+        ("train s per seed", "{test[train_seconds]:.0f} ± {test[train_seconds_std]:.0f}"),
+        ("run's wall time", "{wall_time}"), ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+CHECKPOINT_TABLE = Table(
+    columns=(
+        ("seed", "{seed}"), ("best {objective} epoch", "{best_epoch} of {epochs}"),
+        ("its {objective} / last epoch's", "{best_validation:.4f} / {last_validation:.4f}"),
+        ("test {name}: best epoch", "{test_best_epoch:.4f}"),
+        ("test {name}: end of schedule", "{test_end_of_schedule:.4f}"),
+    ),
+    caption="Mean ± std over the seeds, on the test sequences: {compared}.\n\nThe {settings[model]} with the "
+    "default hyperparameters, {settings[epochs]} epochs of {settings[train_sequences]:,} sequences, "
+    "{settings[validation_sequences]:,} validation sequences, {settings[test_sequences]:,} test sequences. "
+    "`experiments/{path}` (`{command}`, {machine}).",
+)  # fmt: skip
+STUDY_BESIDE_RUNS = Table(
+    columns=(
+        ("backend", "{backend}"), ("trained by", "{trained_by}"), ("test result", "{ours}"),
+        ("test {name} per seed", "{per_seed}"), ("train s per seed", "{train_seconds}"),
+        ("results file (made by)", "`{path}` (`{command}`)"),
+    ),
+    caption="The {label} model with the default hyperparameters, {settings[epochs]} epochs of "
+    "{settings[train_sequences]:,} sequences, {machine}. {comparisons}",
+)  # fmt: skip
+
+
+def headed(table, **fields):
+    """`table` with its headings' templates filled from `fields` (e.g. a study's objective)."""
+    return Table(
+        columns=tuple((heading.format(**fields), cell) for heading, cell in table.columns),
+        caption=table.caption,
+    )
+
+
+def model_rows(run, **extra):
+    """A row per model of a main-job results file: its label, test summary and the original project's."""
+    task = get_task(run["task"])
+    return [
+        {
+            "task": task.name, "label": task.models[model].label, "backend": run["backend"],
+            "ours": task.describe_results(entry["test"]), "original": task.original.get(model, "n/a"),
+            "command": run["command"], "test": entry["test"], "wall_time": wall_time(run), **extra,
+        }
+        for model, entry in run["models"].items()
+    ]  # fmt: skip
+
+
 def render_results(classification, runs):
     """The README's results table: classification, then each task's models on each backend.
 
@@ -110,35 +258,18 @@ def render_results(classification, runs):
         runs: `[(task name, results file)]`, a task's reference run (the
             reference backend's) before its runs on the other backends.
     """
-    lines = [
-        "| task | model | backend | our test result | original project | command |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     if classification:
-        test, backend = classification["models"]["cnn"]["test"], classification["backend"]
-        command = classification["command"]
-        lines.append(
-            f"| classification | CNN | {backend} | accuracy {test['accuracy']:.4f} | n/a | `{command}` |"
-        )
-    for name, run in runs:
-        task = get_task(name)
-        for model, entry in run["models"].items():
-            ours = task.describe_results(entry["test"])
-            original = task.original.get(model, "n/a")
-            label = task.models[model].label
-            lines.append(
-                f"| {name} | {label} | {run['backend']} | {ours} | {original} | `{run['command']}` |"
-            )
-    lines += [
-        "",
-        "Written by `python experiments/update_readme.py` from `experiments/results/*.json` (the "
-        f"{REFERENCE_BACKEND} reference) and `experiments/results/<backend>/*.json`; mean ± sample std over "
-        "the training seeds where there are several. Test sets: MNIST's test split, never used for tuning or "
-        "model selection; sequences of lengths 1..10 with a fixed seed. Each run's command, on "
-        f"{runs[0][1]['machine'] if runs else 'its machine'}:",
-        "",
-    ]
+        test = classification["models"]["cnn"]["test"]
+        rows.append(
+            {"task": "classification", "label": "CNN", "backend": classification["backend"],
+             "ours": f"accuracy {test['accuracy']:.4f}", "original": "n/a",
+             "command": classification["command"]}
+        )  # fmt: skip
+    for _, run in runs:
+        rows += model_rows(run)
     references = {name: run for name, run in runs if run["backend"] == REFERENCE_BACKEND}
+    lines = []
     for name, run in runs:
         settings = run["settings"]
         seeds = settings["seeds"]
@@ -147,7 +278,8 @@ def render_results(classification, runs):
             f"trials of {settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
             f"{wall_time(run)} in all; {agreement(name, run, references.get(name))}."
         )
-    return "\n".join(lines)
+    machine = runs[0][1]["machine"] if runs else "its machine"
+    return markdown(RESULTS, {"machine": machine, "runs": "\n".join(lines)}, rows)
 
 
 def agreement(name, run, reference):
@@ -173,216 +305,72 @@ def agreement(name, run, reference):
     return verdict
 
 
-def render_search_study(study):
+def render_search_study(path):
     """What the `cpu` search's short trials say about full training: one row per configuration."""
-    lines = [
-        f"| trial | differs from the defaults in | short trial {study['objective']} "
-        f"| full training: best {study['objective']} | full training: test {study['headline']} |",
-        "|---|---|---|---|---|",
-    ]
+    study = read(path)
     defaults = study["configs"][0]["hyperparameters"]
+    rows = []
     for row in study["configs"]:
         changed = {k: v for k, v in row["hyperparameters"].items() if v != defaults[k]}
         differs = ", ".join(
             f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in changed.items()
         )
-        lines.append(
-            f"| {row['trial_id']} | {differs or '(the defaults)'} | {row['search_score']:.4f} "
-            f"| {row['full_validation']:.4f} | {row['full_test']:.4f} |"
-        )
-    correlation, settings, preset = study["rank_correlation"], study["settings"], study["preset_search"]
+        rows.append({**row, "differs": differs or "(the defaults)"})
+    correlation = study["rank_correlation"]
 
     def rounded(value):
         return "n/a" if value is None else f"{value:.2f}"
 
-    scores = ", ".join(f"{score:.4f}" for score in study["defaults_search_scores"])
-    lines += [
-        "",
-        f"Rank correlation (Spearman) of the short trials' scores with full training: "
-        f"{rounded(correlation['search_vs_full_validation'])} (validation), "
-        f"{rounded(correlation['search_vs_full_test'])} (test). The defaults' short trial with "
-        f"{len(study['defaults_search_scores'])} training seeds scored {scores} (std "
-        f"{study['defaults_search_score_std']:.4f}), so a margin of {study['suggested_margin']:.3f} "
-        f"separates a real gain from noise. A search of the preset's {preset['trials']} trials chooses "
-        f"trial {preset['best_trial']['trial_id']} by score alone (test "
-        f"{preset['best_trial']['full_test']:.4f}) and "
-        f"trial {preset['with_margin']['trial_id']} with the margin (test "
-        f"{preset['with_margin']['full_test']:.4f}); the defaults reach {preset['defaults_full_test']:.4f}. "
-        f"Short trials: {settings['search_epochs']} epochs; full training: {settings['epochs']} epochs of "
-        f"{settings['train_sequences']:,} sequences, one seed. Written by "
-        "`python experiments/update_readme.py` "
-        f"from `experiments/results/search_study_{study['task']}.json`, made by `{study['command']}`.",
-    ]
-    return "\n".join(lines)
+    context = {
+        **study, "path": path, "validation": rounded(correlation["search_vs_full_validation"]),
+        "test": rounded(correlation["search_vs_full_test"]),
+        "noise_seeds": len(study["defaults_search_scores"]),
+        "scores": ", ".join(f"{score:.4f}" for score in study["defaults_search_scores"]),
+    }  # fmt: skip
+    return markdown(headed(SEARCH_STUDY, **study), context, rows)
 
 
 def render_performance(path, closing):
-    """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/).
-
-    `closing` is a sentence added after the line that names the file and the command.
-    """
+    """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/)."""
     throughput = read(path)
-    lines = [
-        "| backend | model | training seq/s, length buckets | training seq/s, padded to 10 | ratio "
-        "| predict seq/s (buckets / padded) | padding share of encoded slots (buckets / padded) "
-        "| peak RSS MB | training step ms, sequences of 1 / 2 / 5 / 10 images |",
-        "|---|---|---|---|---|---|---|---|---|",
+    rows = [
+        {**row, "step_ms": " / ".join(f"{ms:.1f}" for ms in row["step_ms_by_slots"].values())}
+        for row in throughput["results"]
     ]
-    for row in throughput["results"]:
-        step_ms = " / ".join(f"{ms:.1f}" for ms in row["step_ms_by_slots"].values())
-        lines.append(
-            f"| {row['backend']} | {row['model']} (batch {row['batch_size']}) "
-            f"| {row['sequences_per_second']:.0f} | {row['padded_sequences_per_second']:.0f} "
-            f"| {row['ratio_vs_padded']:.2f} | {row['predict_sequences_per_second']:.0f} / "
-            f"{row['padded_predict_sequences_per_second']:.0f} "
-            f"| {row['padding_fraction']['bucketed']:.1%} / {row['padding_fraction']['padded']:.1%} "
-            f"| {row['peak_rss_mb']:.0f} | {step_ms} |"
-        )
-    lines += [
-        "",
-        f"Written by `python experiments/update_readme.py` from `experiments/{path}`, "
-        f"made by `{throughput['command']}` on {throughput['machine']}. {closing}",
-    ]
-    return "\n".join(lines)
+    return markdown(PERFORMANCE, {**throughput, "path": path, "closing": closing}, rows)
 
 
-def render_convolution(convolution):
-    """The README's table of the encoder's convolution step: Keras beside the plain framework, per backend."""
-    settings = convolution["settings"]
-    kernel = f"{settings['kernel_size']}x{settings['kernel_size']}"
-    lines = [
-        "| backend | implementation | ms per step | vs the backend's fastest plain |",
-        "|---|---|---|---|",
-    ]
-    for row in convolution["results"]:
-        lines.append(
-            f"| {row['backend']} | {row['implementation']} | {row['ms_per_step']:.1f} "
-            f"| {row['vs_fastest_plain']:.2f}x |"
-        )
-    lines += [
-        "",
-        f"Conv({settings['filters'][0]}, {kernel}) - ReLU - pool - conv({settings['filters'][1]}) - ReLU - "
-        f"pool on {settings['images']} images: forward, backward and update; median of "
-        f"{settings['rounds']} rounds of {settings['steps']} steps. Written by "
-        "`python experiments/update_readme.py` from `experiments/results/convolution.json`, made by "
-        f"`{convolution['command']}` on {convolution['machine']}.",
-    ]
-    return "\n".join(lines)
+def render_benchmark(table, path):
+    """A benchmark's table: a row per row of its results file `path` (relative to experiments/)."""
+    return markdown(table, {**read(path), "path": path})
 
 
-def render_augmentation(augmentation):
-    """The README's table of the augmentation's two resamplers, per backend."""
-    lines = [
-        "| backend | resampler | ms per batch | vs Keras's | largest difference between the outputs |",
-        "|---|---|---|---|---|",
-    ]
-    for row in augmentation["results"]:
-        lines.append(
-            f"| {row['backend']} | {row['implementation']} | {row['ms_per_step']:.1f} "
-            f"| {row['vs_keras']:.2f}x | {row['max_abs_difference']:.1e} |"
-        )
-    settings = augmentation["settings"]
-    lines += [
-        "",
-        f"One batch of {settings['images']} images with the same random transforms, in a model's compiled "
-        f"predict step; median of {settings['rounds']} rounds of {settings['steps']} steps. Written by "
-        "`python experiments/update_readme.py` from `experiments/results/augmentation.json`, made by "
-        f"`{augmentation['command']}` on {augmentation['machine']}.",
-    ]
-    return "\n".join(lines)
-
-
-def render_finding(rows):
+def render_finding(table, variants):
     """One row per results file and model: the variant, the model's test summary, the file."""
-    lines = ["| variant | model | test result | results file (made by) |", "|---|---|---|---|"]
-    for variant, path in rows:
+    rows = []
+    for variant, path in variants:
+        rows += model_rows(read(path), variant=variant, path=path)
+    return markdown(table, {}, rows)
+
+
+def render_throughput_finding(variants):
+    """The TensorFlow rows of throughput benchmarks run with other input pipelines."""
+    rows = []
+    for variant, path in variants:
         run = read(path)
-        task = get_task(run["task"])
-        for model, entry in run["models"].items():
-            summary = task.describe_results(entry["test"])
-            source = f"`experiments/{path}` (`{run['command']}`)"
-            lines.append(f"| {variant} | {task.models[model].label} | {summary} | {source} |")
-    return "\n".join(lines)
+        rows += [
+            {**row, "variant": variant, "path": path, "command": run["command"]}
+            for row in run["results"]
+            if row["backend"] == "tensorflow"
+        ]
+    return markdown(THROUGHPUT_VARIANTS, {}, rows)
 
 
-def render_throughput_finding(rows):
-    lines = [
-        "| pipeline | backend | model | training seq/s, buckets / padded | ratio | results file (made by) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for variant, path in rows:
-        run = read(path)
-        for row in run["results"]:
-            if row["backend"] != "tensorflow":
-                continue
-            lines.append(
-                f"| {variant} | {row['backend']} | {row['model']} | {row['sequences_per_second']:.0f} / "
-                f"{row['padded_sequences_per_second']:.0f} | {row['ratio_vs_padded']:.2f} "
-                f"| `experiments/{path}` (`{run['command']}`) |"
-            )
-    return "\n".join(lines)
-
-
-def render_classifier_step_benchmark(path, column, title, ratio):
-    """A findings table of the digit classifier's training step per variant, timed per backend in one run.
-
-    Args:
-        path: str. The benchmark's results file, relative to experiments/.
-        column: str. The row key that names the variant (e.g. `"layout"`).
-        title: str. The variant column's heading.
-        ratio: (str, str). The row key of the ratio to the baseline and its heading.
-    """
-    benchmark = read(path)
-    ratio_key, ratio_title = ratio
-    lines = [f"| backend | {title} | ms per training step | {ratio_title} |", "|---|---|---|---|"]
-    for row in benchmark["results"]:
-        lines.append(
-            f"| {row['backend']} | {row[column]} | {row['ms_per_step']:.1f} | {row[ratio_key]:.2f}x |"
-        )
-    settings = benchmark["settings"]
-    lines += [
-        "",
-        f"The digit classifier's `train_on_batch` on {settings['images']} images, `{settings['encoder']}`; "
-        f"median of {settings['rounds']} rounds of {settings['steps']} steps. "
-        f"`experiments/{path}` (`{benchmark['command']}`, {benchmark['machine']}).",
-    ]
-    return "\n".join(lines)
-
-
-def render_anchor_precision(rows):
-    """The anchor's test results and times with each encoder dtype policy, one row per run and model."""
-    lines = [
-        "| encoder | model | test result | train s per seed | run's wall time | results file (made by) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for variant, path in rows:
-        run = read(path)
-        task = get_task(run["task"])
-        for model, entry in run["models"].items():
-            test = entry["test"]
-            lines.append(
-                f"| {variant} | {task.models[model].label} | {task.describe_results(test)} "
-                f"| {test['train_seconds']:.0f} ± {test['train_seconds_std']:.0f} "
-                f"| {wall_time(run)} | `experiments/{path}` (`{run['command']}`) |"
-            )
-    return "\n".join(lines)
-
-
-def render_checkpoint(study):
+def render_checkpoint(path):
     """The findings' table: best validation epoch against end of schedule, per seed and as a mean."""
-    headline, objective, settings = study["headline"], study["objective"], study["settings"]
+    study = read(path)
+    headline, settings = study["headline"], study["settings"]
     name = headline.replace("_", " ")
-    lines = [
-        f"| seed | best {objective} epoch | its {objective} / last epoch's "
-        f"| test {name}: best epoch | test {name}: end of schedule |",
-        "|---|---|---|---|---|",
-    ]
-    for row in study["per_seed"]:
-        lines.append(
-            f"| {row['seed']} | {row['best_epoch']} of {settings['epochs']} "
-            f"| {row['best_validation']:.4f} / {row['last_validation']:.4f} "
-            f"| {row['test_best_epoch']:.4f} | {row['test_end_of_schedule']:.4f} |"
-        )
 
     def figures(test):
         found = {name: (test[headline], test[f"{headline}_std"])}
@@ -399,16 +387,9 @@ def render_checkpoint(study):
         f"{end[label][0]:.4f} ± {end[label][1]:.4f} (end of schedule)"
         for label in best
     )
-    lines += [
-        "",
-        f"Mean ± std over the seeds, on the test sequences: {compared}.",
-        "",
-        f"The {settings['model']} with the default hyperparameters, {settings['epochs']} epochs of "
-        f"{settings['train_sequences']:,} sequences, {settings['validation_sequences']:,} validation "
-        f"sequences, {settings['test_sequences']:,} test sequences. "
-        f"`experiments/{CHECKPOINT}` (`{study['command']}`, {study['machine']}).",
-    ]
-    return "\n".join(lines)
+    rows = [{**row, "epochs": settings["epochs"]} for row in study["per_seed"]]
+    table = headed(CHECKPOINT_TABLE, objective=study["objective"], name=name)
+    return markdown(table, {**study, "path": path, "compared": compared}, rows)
 
 
 def render_backend_drift(path):
@@ -416,28 +397,32 @@ def render_backend_drift(path):
     drift = read(path)
     runs, settings = drift["results"], drift["settings"]
     tolerances = list(runs[0]["first_step_apart"])
-    lines = [
-        "| backend | environment | "
-        + " | ".join(f"first step more than {float(t):g} apart" for t in tolerances)
-        + f" | loss at step 1 | loss at step {settings['steps']} |",
-        "|---" * (4 + len(tolerances)) + "|",
+    columns = (
+        ("backend", "{backend}"),
+        ("environment", "{environment}"),
+        *((f"first step more than {float(t):g} apart", f"{{apart[{i}]}}") for i, t in enumerate(tolerances)),
+        ("loss at step 1", "{losses[0]:.6f}"),
+        (f"loss at step {settings['steps']}", "{last_loss:.4f}"),
+    )
+    rows = [
+        {
+            **run,
+            "environment": ", ".join(f"`{key}={value}`" for key, value in run["env"].items())
+            or "as installed",
+            "apart": [str(run["first_step_apart"][t] or "none") for t in tolerances],
+            "last_loss": run["losses"][-1],
+        }
+        for run in runs
     ]
-    for run in runs:
-        environment = ", ".join(f"`{key}={value}`" for key, value in run["env"].items()) or "as installed"
-        apart = " | ".join(str(run["first_step_apart"][t] or "none") for t in tolerances)
-        losses = run["losses"]
-        lines.append(f"| {run['backend']} | {environment} | {apart} | {losses[0]:.6f} | {losses[-1]:.4f} |")
     task = get_task(settings["task"])
-    label = task.models[settings["model"]].label
-    lines += [
-        "",
-        f"The {label} model of the {task.name} task, {settings['hyperparameters']}, "
-        f"trained {settings['steps']} steps from the same weights on the same batches; a step's loss is "
-        f'computed before its update, and "apart" is relative to the {REFERENCE_BACKEND} run\'s loss at '
-        "that step. "
-        f"`experiments/{path}` (`{drift['command']}`, {drift['machine']}).",
-    ]
-    return "\n".join(lines)
+    caption = (
+        "The {label} model of the {task} task, {settings[hyperparameters]}, trained {settings[steps]} steps "
+        "from the same weights on the same batches; a step's loss is computed before its update, and "
+        f'"apart" is relative to the {REFERENCE_BACKEND} run\'s loss at that step. '
+        "`experiments/{path}` (`{command}`, {machine})."
+    )
+    context = {**drift, "path": path, "label": task.models[settings["model"]].label, "task": task.name}
+    return markdown(Table(columns, caption), context, rows)
 
 
 def render_study_beside_runs(*paths):
@@ -461,36 +446,40 @@ def render_study_beside_runs(*paths):
         )
     task, model = get_task(studies[0]["task"]), studies[0]["settings"]["model"]
     headline = task.headline
-    lines = [
-        f"| backend | trained by | test result | test {headline.replace('_', ' ')} per seed "
-        "| train s per seed | results file (made by) |",
-        "|---|---|---|---|---|---|",
-    ]
 
     def train_seconds(summary):
         return f"{summary['train_seconds']:.0f} ± {summary['train_seconds_std']:.0f}"
 
     runs = [run for name, run in committed_runs() if name == task.name]
+    rows = []
     for run in runs:
         entry, first = run["models"][model], run["settings"]["seed"]
         seeds = ", ".join(map(str, range(first, first + run["settings"]["seeds"])))
-        per_seed = " / ".join(f"{row[headline]:.4f}" for row in entry["per_seed"])
-        results = os.path.join("experiments", backend_folder("results", run["backend"]), f"{task.name}.json")
-        lines.append(
-            f"| {run['backend']} | the default main job, seeds {seeds} "
-            f"| {task.describe_results(entry['test'])} | {per_seed} | {train_seconds(entry['test'])} "
-            f"| `{results}` (`{run['command']}`) |"
-        )
+        rows.append(
+            {
+                "backend": run["backend"], "trained_by": f"the default main job, seeds {seeds}",
+                "ours": task.describe_results(entry["test"]),
+                "per_seed": " / ".join(f"{row[headline]:.4f}" for row in entry["per_seed"]),
+                "train_seconds": train_seconds(entry["test"]),
+                "path": os.path.join(
+                    "experiments", backend_folder("results", run["backend"]), f"{task.name}.json"
+                ),
+                "command": run["command"],
+            }
+        )  # fmt: skip
     reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)["models"]
     comparisons = []
     for path, study in zip(paths, studies, strict=True):
         seeds = ", ".join(map(str, study["settings"]["seeds"]))
-        per_seed = " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"])
-        lines.append(
-            f"| {study['backend']} | `study_checkpoint.py`, seeds {seeds} "
-            f"| {task.describe_results(study['end_of_schedule'])} | {per_seed} "
-            f"| {train_seconds(summarize(study['per_seed']))} | `experiments/{path}` (`{study['command']}`) |"
-        )
+        rows.append(
+            {
+                "backend": study["backend"], "trained_by": f"`study_checkpoint.py`, seeds {seeds}",
+                "ours": task.describe_results(study["end_of_schedule"]),
+                "per_seed": " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"]),
+                "train_seconds": train_seconds(summarize(study["per_seed"])), "path": f"experiments/{path}",
+                "command": study["command"],
+            }
+        )  # fmt: skip
         verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference)
         compared = "; ".join(
             f"{key} {with_std(study['end_of_schedule'], key)} against "
@@ -501,23 +490,10 @@ def render_study_beside_runs(*paths):
             f"The study on {study['backend']}, seeds {seeds}, against the {REFERENCE_BACKEND} reference run: "
             f"{compared}."
         )
-    settings = studies[0]["settings"]
-    lines += [
-        "",
-        f"The {task.models[model].label} model with the default hyperparameters, {settings['epochs']} epochs "
-        f"of {settings['train_sequences']:,} sequences, {studies[0]['machine']}. {' '.join(comparisons)}",
-    ]
-    return "\n".join(lines)
-
-
-def replace_block(text, name, block):
-    """`text` with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `block`."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if start not in text or end not in text:
-        raise ValueError(f"lacks the {start} ... {end} markers")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{block}\n{end}{tail}"
+    context = {
+        **studies[0], "label": task.models[model].label, "comparisons": " ".join(comparisons),
+    }  # fmt: skip
+    return markdown(headed(STUDY_BESIDE_RUNS, name=headline.replace("_", " ")), context, rows)
 
 
 def rewrite(path, blocks):
@@ -560,27 +536,23 @@ def readme_blocks():
             "The GPU: `experiments/results/gpu/device.txt`.",
         )
     if os.path.exists(os.path.join(HERE, "results", "convolution.json")):
-        blocks["convolution"] = render_convolution(read("results/convolution.json"))
+        blocks["convolution"] = render_benchmark(CONVOLUTION, "results/convolution.json")
     if os.path.exists(os.path.join(HERE, "results", "augmentation.json")):
-        blocks["augmentation"] = render_augmentation(read("results/augmentation.json"))
+        blocks["augmentation"] = render_benchmark(AUGMENTATION, "results/augmentation.json")
     for name in task_names():
         if os.path.exists(os.path.join(HERE, "results", f"search_study_{name}.json")):
-            blocks["search-study"] = render_search_study(read(f"results/search_study_{name}.json"))
+            blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
     return blocks
 
 
 def findings_blocks():
     """`{block name: text}` of docs/findings.md."""
-    blocks = {name: render_finding(rows) for name, rows in FINDINGS.items()}
+    blocks = {name: render_finding(FINDING, variants) for name, variants in FINDINGS.items()}
     blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
-    blocks["encoder-layout"] = render_classifier_step_benchmark(
-        ENCODER_LAYOUT, "layout", "block order", ("vs_norm_first", "vs Conv-BN-ReLU-MaxPool")
-    )
-    blocks["encoder-precision"] = render_classifier_step_benchmark(
-        ENCODER_PRECISION, "dtype_policy", "encoder dtype policy", ("vs_float32", "vs float32")
-    )
-    blocks["anchor-precision"] = render_anchor_precision(ANCHOR_PRECISION)
-    blocks["checkpoint"] = render_checkpoint(read(CHECKPOINT))
+    blocks["encoder-layout"] = render_benchmark(ENCODER_LAYOUT_TABLE, ENCODER_LAYOUT)
+    blocks["encoder-precision"] = render_benchmark(ENCODER_PRECISION_TABLE, ENCODER_PRECISION)
+    blocks["anchor-precision"] = render_finding(ANCHOR_PRECISION_TABLE, ANCHOR_PRECISION)
+    blocks["checkpoint"] = render_checkpoint(CHECKPOINT)
     blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
     blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
     return blocks

@@ -121,4 +121,4 @@ def test_the_readmes_library_call_names_the_real_function_and_settings():
     fields = {field.name for field in dataclasses.fields(namespace["Settings"])}
     settings_call = next(call for call in calls if getattr(call.func, "id", None) == "Settings")
     assert {keyword.arg for keyword in settings_call.keywords} <= fields
-    assert len(code.strip().splitlines()) == 3
+    assert len([line for line in code.splitlines() if line.strip()]) == 3
