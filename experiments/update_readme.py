@@ -1,20 +1,21 @@
-"""Regenerates the tables of README.md and docs/findings.md from the committed results files.
+"""Regenerates the tables of README.md and docs/ from the committed results files.
 
-Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
+Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`
+(`DOCUMENTS` says which document holds which blocks); every table is a
+`mnist_vit.report.Table` spec rendered from its results file:
 
 - README `results`: `experiments/results/classification.json`,
   `experiments/results/<task>.json` of every registered task (the
   reference, TensorFlow's) and `experiments/results/<backend>/<task>.json`
   where another backend's default run is committed, beside the original
   project's numbers;
-- README `performance`: `experiments/results/throughput.json`;
-- README `gpu-performance`: `experiments/results/gpu/throughput.json` (the
-  same benchmark on a GPU machine, `experiments/results/gpu/device.txt`);
-- README `convolution`: `experiments/results/convolution.json`;
-- README `augmentation`: `experiments/results/augmentation.json`;
-- README `search-study`: `experiments/results/search_study_<task>.json`
-  (`experiments/studies/study_search.py`);
-- findings.md, one block per finding (`FINDINGS`): the results files that
+- performance.md `performance`: `experiments/results/throughput.json`;
+  `gpu-performance`: `experiments/results/gpu/throughput.json` (the same
+  benchmark on a GPU machine, `experiments/results/gpu/device.txt`);
+  `convolution`: `experiments/results/convolution.json`; `augmentation`:
+  `experiments/results/augmentation.json`;
+- findings.md `search-study`: `experiments/results/search_study_<task>.json`
+  (`experiments/studies/study_search.py`); one block per finding (`FINDINGS`): the results files that
   the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
   (`experiments/studies/benchmark_encoder_layout.py`); `encoder-precision`:
   `ENCODER_PRECISION` (`experiments/studies/benchmark_encoder_precision.py`);
@@ -524,7 +525,12 @@ def readme_blocks():
     runs = committed_runs()
     classification_path = os.path.join(HERE, "results", "classification.json")
     classification = read("results/classification.json") if os.path.exists(classification_path) else None
-    blocks = {"results": render_results(classification, runs)}
+    return {"results": render_results(classification, runs)}
+
+
+def performance_blocks():
+    """`{block name: text}` of docs/performance.md, from the benchmarks' results files that exist."""
+    blocks = {}
     if os.path.exists(os.path.join(HERE, "results", "throughput.json")):
         blocks["performance"] = render_performance(
             "results/throughput.json",
@@ -539,9 +545,6 @@ def readme_blocks():
         blocks["convolution"] = render_benchmark(CONVOLUTION, "results/convolution.json")
     if os.path.exists(os.path.join(HERE, "results", "augmentation.json")):
         blocks["augmentation"] = render_benchmark(AUGMENTATION, "results/augmentation.json")
-    for name in task_names():
-        if os.path.exists(os.path.join(HERE, "results", f"search_study_{name}.json")):
-            blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
     return blocks
 
 
@@ -555,18 +558,29 @@ def findings_blocks():
     blocks["checkpoint"] = render_checkpoint(CHECKPOINT)
     blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
     blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
+    for name in task_names():
+        if os.path.exists(os.path.join(HERE, "results", f"search_study_{name}.json")):
+            blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
     return blocks
+
+
+# Each document (relative to the checkout) and the function that gives its blocks.
+DOCUMENTS = {
+    "README.md": readme_blocks,
+    "docs/performance.md": performance_blocks,
+    "docs/findings.md": findings_blocks,
+}
 
 
 def main():
     import_keras()  # the tasks' summaries import Keras; this keeps its start-up lines quiet
     try:
-        rewrite(os.path.join(ROOT, "README.md"), readme_blocks())
-        rewrite(os.path.join(ROOT, "docs", "findings.md"), findings_blocks())
+        for document, blocks in DOCUMENTS.items():
+            rewrite(os.path.join(ROOT, document), blocks())
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("updated README.md and docs/findings.md from experiments/results/")
+    print(f"updated {', '.join(DOCUMENTS)} from experiments/results/")
     return 0
 
 

@@ -22,22 +22,13 @@ def block(text, name):
     return text.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0]
 
 
-@pytest.mark.parametrize(
-    "document, blocks",
-    [
-        (ROOT / "README.md", UPDATE_README.readme_blocks),
-        (ROOT / "docs" / "findings.md", UPDATE_README.findings_blocks),
-    ],
-    ids=["README.md", "findings.md"],
-)
-def test_every_generated_block_matches_the_committed_results_files(document, blocks):
-    text = document.read_text()
-    expected = blocks()
+@pytest.mark.parametrize("document", sorted(UPDATE_README.DOCUMENTS))
+def test_every_generated_block_matches_the_committed_results_files(document):
+    text = (ROOT / document).read_text()
+    expected = UPDATE_README.DOCUMENTS[document]()
     assert expected  # the committed results files exist
     for name, content in expected.items():
-        assert block(text, name) == content, (
-            f"{document.name} block {name!r}: run experiments/update_readme.py"
-        )
+        assert block(text, name) == content, f"{document} block {name!r}: run experiments/update_readme.py"
 
 
 def test_another_backends_run_is_a_row_group_compared_with_the_reference():
