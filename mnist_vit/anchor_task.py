@@ -16,15 +16,15 @@ import keras
 import numpy as np
 from keras import layers
 
+from mnist_vit.backbone import sequence_backbone
 from mnist_vit.cross_attention import AnchorCrossAttention
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length, roc_auc
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
+from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
 from mnist_vit.task_model import TaskModel
 from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, register_task
-from mnist_vit.transformer_block import TransformerEncoderBlock
 
 NAME = "anchor"
 ATTENTION_LAYER = "cross_attention"
@@ -63,7 +63,7 @@ def anchor_metrics(probabilities, labels, lengths):
     }
 
 
-def build_anchor_transformer(encoder, head=HeadConfig(num_blocks=0)):
+def build_anchor_transformer(encoder, head=HeadConfig()):
     """Cross-attention detector: encoder, optional self-attention blocks, anchor-to-sequence attention, head.
 
     The head is one logistic unit on each attention head's best match score
@@ -82,13 +82,7 @@ def build_anchor_transformer(encoder, head=HeadConfig(num_blocks=0)):
     Returns:
         A `TaskModel` (see the module docstring for inputs and output).
     """
-    inputs = sequence_inputs(has_anchor=True)
-    anchor = encoder(inputs["anchor"])
-    sequence = encode_slots(encoder, inputs["sequence"])
-    for i in range(head.num_blocks):
-        sequence = TransformerEncoderBlock(head.num_heads, head.ff_dim, head.dropout, name=f"block_{i}")(
-            sequence, padding_mask=inputs["mask"]
-        )
+    inputs, sequence, anchor = sequence_backbone(encoder, head, has_anchor=True)
     attended, _, match = AnchorCrossAttention(head.num_heads, head.dropout, name=ATTENTION_LAYER)(
         anchor, sequence, padding_mask=inputs["mask"]
     )
@@ -126,9 +120,7 @@ def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     Padded slots are zeroed. Takes at most `max_len` slots. Uses
     `head.dropout` and `head.head_units`.
     """
-    inputs = sequence_inputs(has_anchor=True)
-    anchor = encoder(inputs["anchor"])
-    sequence = encode_slots(encoder, inputs["sequence"])
+    inputs, sequence, anchor = sequence_backbone(encoder, head, has_anchor=True, attention=False)
     sequence = ClearPaddedSlots(name="clear_padding")(sequence, inputs["mask"])
     x = layers.Concatenate(name="concat")([anchor, FlattenSlots(max_len, name="flatten_slots")(sequence)])
     x = layers.Dense(2 * head.head_units, activation="relu", name="fc_hidden_0")(x)
@@ -231,7 +223,7 @@ ANCHOR = register_task(
         augment=False,
         encoder_dtype_policy="mixed_bfloat16",
         presets={
-            "cpu": dict(trials=3, search_epochs=5, epochs=26, train_sequences=16000, seeds=3, batch_size=64),
+            "cpu": dict(trials=3, search_epochs=5, epochs=26, train_sequences=16000, seeds=3),
             "large": LARGE_PRESET,
         },
         describe_prediction=describe_prediction,

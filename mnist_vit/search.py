@@ -20,8 +20,8 @@ def search_space(hp, task):
 
     Every default is the dataclass default of its group
     (`mnist_vit.hyperparameters`), except two that the task sets: the range
-    of `num_blocks` (`Task.num_blocks`, its low end is the default) and
-    `augment` (`Task.augment`).
+    of `num_blocks` (`Task.num_blocks`; the default is `HeadConfig`'s,
+    clamped into the range) and `augment` (`Task.augment`).
 
     Args:
         hp: `keras_tuner.HyperParameters`.

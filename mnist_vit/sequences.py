@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from mnist_vit.data_parallel import mask_dtype
+from mnist_vit.hyperparameters import TrainingConfig
 from mnist_vit.slots import ANCHOR_INPUT
 
 MAX_LEN = 10
@@ -125,7 +126,7 @@ class SequenceBatches(keras.utils.PyDataset):
         split,
         task,
         num_sequences,
-        batch_size=64,
+        batch_size=TrainingConfig.batch_size,
         seed=0,
         lengths=(1, MAX_LEN),
         fresh=False,

@@ -118,10 +118,13 @@ class Settings:
     def with_preset(self, task):
         """These settings with every budget setting left None taken from `task`'s preset.
 
-        A preset without `search_margin` keeps the best trial (margin 0).
-        Raises UsageError when the final runs' seeds pass `MAX_SEED`.
+        A preset without `search_margin` keeps the best trial (margin 0);
+        without `batch_size`, `TrainingConfig`'s. Imports Keras. Raises
+        UsageError when the final runs' seeds pass `MAX_SEED`.
         """
-        preset = {"search_margin": 0.0, **task.presets[self.preset]}
+        from mnist_vit.hyperparameters import TrainingConfig
+
+        preset = {"search_margin": 0.0, "batch_size": TrainingConfig.batch_size, **task.presets[self.preset]}
         filled = dataclasses.replace(
             self, **{key: value for key, value in preset.items() if getattr(self, key) is None}
         )

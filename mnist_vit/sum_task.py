@@ -15,15 +15,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from mnist_vit.backbone import sequence_backbone
 from mnist_vit.digit_head import expected_sum, slot_digits, sum_model
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.slots import ClearPaddedSlots, FlattenSlots, encode_slots, sequence_inputs
+from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
 from mnist_vit.task_model import TaskModel
 from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, register_task
-from mnist_vit.transformer_block import TransformerEncoderBlock
 
 NAME = "sum"
 MEAN_DIGIT = 4.5
@@ -95,12 +95,7 @@ def build_sum_transformer(encoder, head=HeadConfig()):
     Returns:
         A `SumModel` (see the module docstring for inputs and output).
     """
-    inputs = sequence_inputs()
-    x = encode_slots(encoder, inputs["sequence"])
-    for i in range(head.num_blocks):
-        x = TransformerEncoderBlock(head.num_heads, head.ff_dim, head.dropout, name=f"block_{i}")(
-            x, padding_mask=inputs["mask"]
-        )
+    inputs, x, _ = sequence_backbone(encoder, head)
     logits = slot_digits(x, head.head_units, head.dropout)
     return sum_model(inputs, expected_sum(logits, inputs["mask"]), logits, NAME, "sum_transformer")
 
@@ -117,8 +112,7 @@ def build_sum_deepsets(encoder, head=HeadConfig()):
     digit distributions and predicts the most likely sum near rho's output.
     Uses `head.dropout` and `head.head_units`.
     """
-    inputs = sequence_inputs()
-    x = encode_slots(encoder, inputs["sequence"])
+    inputs, x, _ = sequence_backbone(encoder, head, attention=False)
     logits = slot_digits(x, head.head_units, head.dropout)
     pooled = expected_sum(logits, inputs["mask"])
     x = layers.Rescaling(1.0 / mean_sum(MAX_LEN), name="rho_scale")(pooled)
@@ -134,8 +128,7 @@ def build_sum_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     uniform lengths 1..max_len, `4.5 * (max_len + 1) / 2`. Uses
     `head.dropout` and `head.head_units`.
     """
-    inputs = sequence_inputs()
-    x = encode_slots(encoder, inputs["sequence"])
+    inputs, x, _ = sequence_backbone(encoder, head, attention=False)
     x = ClearPaddedSlots(name="clear_padding")(x, inputs["mask"])
     x = FlattenSlots(max_len, name="flatten_slots")(x)
     x = layers.Dense(2 * head.head_units, activation="relu", name="fc_hidden_0")(x)
@@ -208,7 +201,6 @@ SUM = register_task(
                 epochs=19,
                 train_sequences=16000,
                 seeds=3,
-                batch_size=64,
             ),
             "large": LARGE_PRESET,
         },

@@ -78,7 +78,9 @@ class Task:
             searched.
         presets: dict of preset name -> run settings (`trials`,
             `search_epochs`, `search_margin`, `epochs`, `train_sequences`,
-            `seeds`, `batch_size`) for `experiments/run_tuner.py`.
+            `seeds`, `batch_size`) for the main job (`Settings.with_preset`);
+            one left out is the default (`search_margin` 0, `batch_size`
+            `TrainingConfig`'s).
         describe_prediction: `(value, count) -> str`: the command line's
             answer for one sequence of `count` images and model output `value`.
         confidence: None or `(value) -> float` in [0, 1]: how sure an
@@ -135,7 +137,7 @@ class Task:
 
 
 # The `large` preset for bigger machines, the same for every built-in task.
-LARGE_PRESET = dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3, batch_size=64)
+LARGE_PRESET = dict(trials=20, search_epochs=10, epochs=60, train_sequences=50000, seeds=3)
 
 BUILTIN_SUFFIX = "_task"  # a built-in task `x` is defined in `mnist_vit/x_task.py`
 

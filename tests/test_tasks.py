@@ -10,16 +10,16 @@ from model_helpers import random_inputs, tiny_model
 from run_script import ROOT
 
 from mnist_vit import tasks
+from mnist_vit.backbone import sequence_backbone
 from mnist_vit.errors import ModelFileError
 from mnist_vit.experiment import run_experiment
 from mnist_vit.hyperparameters import Hyperparameters
 from mnist_vit.metrics import by_length
 from mnist_vit.model_files import load_task_model
 from mnist_vit.settings import Settings
-from mnist_vit.slots import MaskedSum, encode_slots, sequence_inputs
+from mnist_vit.slots import MaskedSum
 from mnist_vit.sum_task import ExactAccuracy
 from mnist_vit.task_model import TaskModel
-from mnist_vit.transformer_block import TransformerEncoderBlock
 
 TINY_RUN = dict(
     trials=1, search_epochs=1, epochs=1, train_sequences=64, validation_sequences=64, test_sequences=100,
@@ -33,12 +33,7 @@ def distinct_digits(digits, mask, anchor_digits=None):
 
 
 def build_counter(encoder, head):
-    inputs = sequence_inputs()
-    x = encode_slots(encoder, inputs["sequence"])
-    for i in range(head.num_blocks):
-        x = TransformerEncoderBlock(head.num_heads, head.ff_dim, name=f"block_{i}")(
-            x, padding_mask=inputs["mask"]
-        )
+    inputs, x, _ = sequence_backbone(encoder, head)
     pooled = MaskedSum(name="pooled")(x, inputs["mask"])
     outputs = keras.layers.Dense(1, name="count")(pooled)
     return TaskModel(inputs, outputs, task="distinct", name="distinct_counter")
