@@ -20,6 +20,7 @@ from mnist_vit.backbone import sequence_backbone
 from mnist_vit.cross_attention import AnchorCrossAttention
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length, roc_auc
+from mnist_vit.presentation import Examples, Presentation, register_presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
@@ -130,62 +131,8 @@ def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     return TaskModel(inputs, outputs, task=NAME, name="anchor_fc")
 
 
-def plot_attention(model, split, folder, count=6):
-    """Fixed test anchors and sequences with each image's cross-attention weight; returns the path.
-
-    Half of the `count` examples have the anchor's digit present. The
-    weights come from the trained model itself (`attention_weights_model`).
-    """
-    from mnist_vit.figures import plt, save_figure
-    from mnist_vit.sequences import TEST_SEED, SequenceBatches
-
-    batches = SequenceBatches(
-        split, ANCHOR, 10 * count, batch_size=10 * count, seed=TEST_SEED, pad_to=MAX_LEN
-    )
-    inputs, targets = batches[0]
-    positives = np.flatnonzero(targets[:, 0] == 1)[: count // 2]
-    negatives = np.flatnonzero(targets[:, 0] == 0)[: count - len(positives)]
-    rows = np.sort(np.concatenate([positives, negatives]))
-    inputs = {key: value[rows] for key, value in inputs.items()}
-    targets = targets[rows, 0]
-    probabilities = model.predict(inputs, verbose=0)[:, 0]
-    weights = attention_weights_model(model).predict(inputs, verbose=0)
-    fig, axes = plt.subplots(len(rows), MAX_LEN + 1, figsize=((MAX_LEN + 1) * 0.95, len(rows) * 1.45))
-    for row, row_axes in enumerate(axes):
-        for ax in row_axes:
-            ax.set_xticks([])
-            ax.set_yticks([])
-        anchor_ax = row_axes[0]
-        anchor_ax.imshow(inputs["anchor"][row, :, :, 0], cmap="gray")
-        for spine in anchor_ax.spines.values():
-            spine.set_edgecolor("tab:blue")
-            spine.set_linewidth(3)
-        truth = "present" if targets[row] else "absent"
-        anchor_ax.set_xlabel(f"p={probabilities[row]:.2f}\n({truth})", fontsize=8)
-        for slot in range(MAX_LEN):
-            ax = row_axes[slot + 1]
-            if not inputs["mask"][row, slot]:
-                ax.axis("off")
-                continue
-            ax.imshow(inputs["sequence"][row, slot, :, :, 0], cmap="gray")
-            bar = plt.Rectangle(
-                (0, -0.14),
-                weights[row, slot],
-                0.09,
-                transform=ax.transAxes,
-                color="tab:orange",
-                clip_on=False,
-            )
-            ax.add_patch(bar)
-            ax.set_xlabel(f"{weights[row, slot]:.2f}", fontsize=8, labelpad=9)
-    fig.suptitle(
-        "Anchor task (blue frame: anchor): cross-attention weight on each sequence image (orange bar)"
-    )
-    fig.tight_layout()
-    return save_figure(fig, folder, "anchor_attention.png")
-
-
 def describe_prediction(value, count):
+    """The command line's answer."""
     answer = "yes" if value >= 0.5 else "no"
     return f"anchor's digit occurs: {answer} (probability {value:.3f}) among {count} images"
 
@@ -196,21 +143,27 @@ def confidence(value):
 
 
 def describe_results(test):
+    """The README's summary of a model's test metrics."""
     return (
         f"accuracy {with_std(test, 'accuracy')}, AUC {with_std(test, 'auc')}, "
         f"balanced {test['balanced_accuracy']:.4f}, BCE {test['loss']:.3f}"
     )
 
 
+def example_caption(value, target):
+    """The caption of one example in the examples figure, and whether the answer is right."""
+    truth = "present" if target else "absent"
+    return f"p={value:.2f} ({truth})", (value >= 0.5) == bool(target)
+
+
 ANCHOR = register_task(
     Task(
         name=NAME,
-        description="does the anchor image's digit occur among 1-10 images?",
         has_anchor=True,
         targets=anchor_occurs,
         models={
-            "transformer": ModelSpec(build_anchor_transformer, "Transformer"),
-            "fc": ModelSpec(build_anchor_fc, "fully connected", any_length=False),
+            "transformer": ModelSpec(build_anchor_transformer),
+            "fc": ModelSpec(build_anchor_fc, any_length=False),
         },
         loss=keras.losses.BinaryCrossentropy,
         metrics=lambda: ["accuracy", keras.metrics.AUC(name="auc")],
@@ -220,16 +173,26 @@ ANCHOR = register_task(
         headline="accuracy",
         key_metrics=("auc",),
         num_blocks=(0, 1),
-        augment=False,
-        encoder_dtype_policy="mixed_bfloat16",
+        encoder={"augment": False, "dtype_policy": "mixed_bfloat16"},
         presets={
             "cpu": dict(trials=3, search_epochs=5, epochs=26, train_sequences=16000, seeds=3),
             "large": LARGE_PRESET,
         },
+    )
+)
+
+register_presentation(
+    NAME,
+    Presentation(
+        labels={"transformer": "Transformer", "fc": "fully connected"},
         describe_prediction=describe_prediction,
         confidence=confidence,
         describe_results=describe_results,
         original={"transformer": "0.92 accuracy, BCE 0.12", "fc": "0.77 accuracy, BCE 0.64"},
-        example_figure=plot_attention,
-    )
+        examples=Examples(
+            "Anchor task (blue frame: anchor): cross-attention weight on each sequence image (orange bar)",
+            example_caption,
+            slot_weights=attention_weights_model,
+        ),
+    ),
 )

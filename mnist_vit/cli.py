@@ -84,10 +84,12 @@ def predict(args):
 
     from mnist_vit.images import load_digit_image
     from mnist_vit.model_files import declared_model, load_task_model
+    from mnist_vit.presentation import presentation_of
 
     images = [load_digit_image(path, warn) for path in args.images]
     anchor = load_digit_image(args.anchor, warn) if args.anchor else None
-    task_name, declared_inputs = declared_model(args.model)
+    declared = declared_model(args.model)
+    task_name, declared_inputs = declared
     if ANCHOR_INPUT not in declared_inputs and anchor is not None:
         raise UsageError(f"{args.model} is a model of the {task_name} task: it takes no --anchor")
     if ANCHOR_INPUT in declared_inputs and anchor is None:
@@ -95,7 +97,7 @@ def predict(args):
             f"{args.model} is a model of the {task_name} task: give the anchor image with --anchor"
         )
     import_keras()
-    model, task = load_task_model(args.model)  # checks that the model keeps the inputs it declares
+    model, task = load_task_model(args.model, declared)  # checks that the model keeps the inputs it declares
 
     def answer(sequence):
         inputs = sequence_input(sequence, model)
@@ -108,17 +110,18 @@ def predict(args):
             )
         return value
 
+    shown = presentation_of(task.name)
     value = answer(images)
-    print(task.describe_prediction(value, len(images)))
-    if task.confidence is None:
+    print(shown.prediction(value, len(images)))
+    if shown.confidence is None:
         return
-    print(f"confidence: {task.confidence(value):.2f} (1: certain, 0: a coin toss)")
+    print(f"confidence: {shown.confidence(value):.2f} (1: certain, 0: a coin toss)")
     for path, image in zip(args.images, images, strict=True):
         alone = answer([image])
-        if task.confidence(alone) < LOW_CONFIDENCE:
+        if shown.confidence(alone) < LOW_CONFIDENCE:
             warn(
-                f"{path} is read with low confidence ({task.confidence(alone):.2f}) on its own: "
-                f"{task.describe_prediction(alone, 1)}"
+                f"{path} is read with low confidence ({shown.confidence(alone):.2f}) on its own: "
+                f"{shown.prediction(alone, 1)}"
             )
 
 
@@ -126,7 +129,8 @@ def evaluate(args):
     from mnist_vit.data import load_splits
     from mnist_vit.model_files import declared_model, load_task_model
 
-    task_name, _ = declared_model(args.model)
+    declared = declared_model(args.model)
+    task_name, _ = declared
     if task_name != args.task:
         raise UsageError(f"{args.model} is a model of the {task_name} task, not of the {args.task} task")
     splits = load_splits(args.data)
@@ -134,7 +138,7 @@ def evaluate(args):
     from mnist_vit.sequences import TEST_SEED, VALIDATION_SEED
     from mnist_vit.training import evaluate_sequence_model
 
-    model, task = load_task_model(args.model)  # checks that the model is of the task it declares
+    model, task = load_task_model(args.model, declared)  # checks that the model is of the task it declares
     seed = TEST_SEED if args.split == "test" else VALIDATION_SEED
     count = args.sequences or DEFAULT_SEQUENCES[args.split]
     print(f"evaluating on {count} fixed {args.split} sequences (lengths 1..10)")

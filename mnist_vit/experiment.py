@@ -140,6 +140,21 @@ def run(task, settings, splits):
     return results
 
 
+def hypermodel_for(task, settings, splits, seed):
+    """The search's `SequenceHyperModel` for `task` under `settings`, its trials' random state from `seed`."""
+    from mnist_vit.search import SequenceHyperModel
+
+    return SequenceHyperModel(
+        task,
+        splits,
+        settings.train_sequences,
+        settings.validation_sequences,
+        settings.search_epochs,
+        settings.batch_size,
+        seed=seed,
+    )
+
+
 def search(task, settings, splits):
     """Runs (or resumes) the search.
 
@@ -153,17 +168,9 @@ def search(task, settings, splits):
 
     import keras
 
-    from mnist_vit.search import SequenceHyperModel, chosen_trial, default_values, make_tuner
+    from mnist_vit.search import chosen_trial, default_values, make_tuner
 
-    hypermodel = SequenceHyperModel(
-        task,
-        splits,
-        settings.train_sequences,
-        settings.validation_sequences,
-        settings.search_epochs,
-        settings.batch_size,
-        seed=settings.seed,
-    )
+    hypermodel = hypermodel_for(task, settings, splits, settings.seed)
     project = f"search_{settings.tuner}"
     folder = os.path.join(settings.out, project)
     remedy = f"delete {folder} to search again (or run with --start-over)"

@@ -1,8 +1,8 @@
 """Figures written by the experiments (matplotlib, no screen needed).
 
-Every task gets its training curves and its accuracy by length; a task may add
-a figure of test examples (`Task.example_figure`), drawn with `plot_sequences`
-or on its own.
+Every task gets its training curves and its accuracy by length; a task whose
+presentation has `examples` (`mnist_vit.presentation`) also gets a figure of
+test examples with the trained attention model's answers.
 """
 
 import os
@@ -80,28 +80,82 @@ def plot_by_length(curves, labels, ylabel, title, folder, name):
     return save_figure(fig, folder, name)
 
 
-def plot_sequences(inputs, captions, correct, title, folder, name):
-    """A grid of sequences, one row each, with a caption over each row in green (correct) or red.
+def example_rows(targets, count):
+    """Row indices of up to `count` examples that differ in their answers, in order.
+
+    Takes rows in turn from each target value (values in order of first
+    appearance), so a yes/no task shows as many of each as it can and a
+    counting task shows `count` different answers.
+    """
+    by_value = {}
+    for row, value in enumerate(targets):
+        by_value.setdefault(value, []).append(row)
+    rows = []
+    for rank in range(len(targets)):
+        rows += [group[rank] for group in by_value.values() if rank < len(group)]
+        if len(rows) >= count:
+            break
+    return np.sort(rows[:count])
+
+
+def plot_examples(task, examples, model, split, folder, count=6):
+    """Fixed test sequences with `model`'s answers; returns the path of `{task.name}_examples.png`.
+
+    One row per example: the anchor (framed blue) in tasks that have one, then
+    the sequence's images, and the caption of `examples` (`Examples`) over the
+    row in green (right) or red (wrong); with `examples.slot_weights`, each
+    image's weight as an orange bar under it.
 
     Args:
-        inputs: dict with `"sequence"` float `(rows, MAX_LEN, 28, 28, 1)` and
-            `"mask"` bool `(rows, MAX_LEN)`.
-        captions: list of str, one per row.
-        correct: bool `(rows,)`.
+        task: `Task`.
+        examples: `mnist_vit.presentation.Examples`.
+        model: the task's trained model.
+        split: `DigitSplit`, the test images.
     """
-    count = len(captions)
-    fig, axes = plt.subplots(count, MAX_LEN, figsize=(MAX_LEN * 0.9, count * 1.05), squeeze=False)
-    for row in range(count):
-        for slot in range(MAX_LEN):
-            ax = axes[row, slot]
-            ax.axis("off")
-            if inputs["mask"][row, slot]:
-                ax.imshow(inputs["sequence"][row, slot, :, :, 0], cmap="gray")
-        axes[row, 0].set_title(
-            captions[row], loc="left", fontsize=8, color="green" if correct[row] else "red"
-        )
-    fig.suptitle(title)
-    return save_figure(fig, folder, name)
+    from mnist_vit.sequences import TEST_SEED, SequenceBatches
+
+    batches = SequenceBatches(split, task, 10 * count, batch_size=10 * count, seed=TEST_SEED, pad_to=MAX_LEN)
+    inputs, targets = batches[0]
+    rows = example_rows(targets[:, 0], count)
+    inputs = {key: value[rows] for key, value in inputs.items()}
+    targets = targets[rows, 0]
+    values = model.predict(inputs, verbose=0)[:, 0]
+    weights = (
+        None if examples.slot_weights is None else examples.slot_weights(model).predict(inputs, verbose=0)
+    )
+    images = ([inputs["anchor"]] if task.has_anchor else []) + [
+        inputs["sequence"][:, slot] for slot in range(MAX_LEN)
+    ]
+    first_slot = len(images) - MAX_LEN
+    fig, axes = plt.subplots(
+        len(rows), len(images), figsize=(len(images) * 0.95, len(rows) * 1.45), squeeze=False
+    )
+    for row, row_axes in enumerate(axes):
+        for column, ax in enumerate(row_axes):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            slot = column - first_slot
+            if slot >= 0 and not inputs["mask"][row, slot]:
+                ax.axis("off")
+                continue
+            ax.imshow(images[column][row, :, :, 0], cmap="gray")
+            if slot < 0:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("tab:blue")
+                    spine.set_linewidth(3)
+            elif weights is not None:
+                weight = weights[row, slot]
+                ax.add_patch(
+                    plt.Rectangle(
+                        (0, -0.14), weight, 0.09, transform=ax.transAxes, color="tab:orange", clip_on=False
+                    )
+                )
+                ax.set_xlabel(f"{weight:.2f}", fontsize=8, labelpad=9)
+        caption, right = examples.caption(float(values[row]), float(targets[row]))
+        row_axes[0].set_title(caption, loc="left", fontsize=8, color="green" if right else "red")
+    fig.suptitle(examples.title)
+    fig.tight_layout()
+    return save_figure(fig, folder, f"{task.name}_examples.png")
 
 
 def redo(run_root, model_name):
@@ -116,16 +170,19 @@ def write_task_figures(task, results, run_root, folder, test_split):
 
     `{task}_training.png` (seed 0's training curves), `{task}_by_length.png`
     (the test headline by length, lengths 1..50 where measured) and the
-    task's example figure, if it has one, drawn with seed 0's attention model.
+    example figure (`{task}_examples.png`), if its presentation has one, drawn
+    with seed 0's attention model.
     Every figure of a task is named `{task}_*.png`.
     """
     from mnist_vit.callbacks import read_history
+    from mnist_vit.presentation import presentation_of
     from mnist_vit.run_folder import read_model
     from mnist_vit.training import FINAL_MODEL, final_run_dir
 
     os.makedirs(folder, exist_ok=True)
     models = results["models"]
-    labels = {name: task.models[name].label for name in models}
+    presentation = presentation_of(task.name)
+    labels = {name: presentation.label(name) for name in models}
     histories = {
         name: read_history(os.path.join(final_run_dir(run_root, name, 0), "train"), redo(run_root, name))
         for name in models
@@ -144,8 +201,8 @@ def write_task_figures(task, results, run_root, folder, test_split):
     ylabel = metric.replace("_", " ")
     title = f"{task.name} task: {ylabel} by length (test)"
     written.append(plot_by_length(curves, labels, ylabel, title, folder, f"{task.name}_by_length.png"))
-    if task.example_figure is not None:
+    if presentation.examples is not None:
         path = os.path.join(final_run_dir(run_root, task.searched_model, 0), "train", FINAL_MODEL)
         model = read_model(path, redo(run_root, task.searched_model))
-        written.append(task.example_figure(model, test_split, folder))
+        written.append(plot_examples(task, presentation.examples, model, test_split, folder))
     return written

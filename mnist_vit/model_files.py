@@ -74,8 +74,14 @@ def declared_model(path):
     return task, names
 
 
-def load_task_model(path):
+def load_task_model(path, declared=None):
     """Loads a `.keras` model of a registered task in Keras's safe mode.
+
+    Args:
+        path: str, the `.keras` file.
+        declared: `declared_model(path)`'s answer, when the caller has it:
+            the archive was checked then (`check_model_file`) and is not
+            checked again, and the loaded model must be of the declared task.
 
     Returns:
         `(model, task)`: the model and its `Task` (from the task name the
@@ -86,7 +92,8 @@ def load_task_model(path):
             `.keras` file Keras can load, records no registered task, or its
             inputs are not the task's.
     """
-    check_model_file(path)
+    if declared is None:
+        check_model_file(path)
     import keras
 
     from mnist_vit.task_model import TaskModel
@@ -102,6 +109,11 @@ def load_task_model(path):
     if not isinstance(model, TaskModel) or model.task not in task_names():
         raise ModelFileError(
             f"model file {path} is not a mnist_vit model: it records no task of {list(task_names())}"
+        )
+    if declared is not None and model.task != declared[0]:
+        raise ModelFileError(
+            f"model file {path} changed while it was read: it declared the {declared[0]} task, "
+            f"then loaded as the {model.task} task"
         )
     task = get_task(model.task)
     check_contract(model, task, path)

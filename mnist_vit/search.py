@@ -6,6 +6,8 @@ seed, a search proposes the same trials in the same order, and each trial
 starts from the same random state.
 """
 
+import dataclasses
+
 import keras
 import keras_tuner
 
@@ -15,13 +17,18 @@ from mnist_vit.sequences import EVALUATION_BATCH_SIZE, VALIDATION_SEED, Sequence
 from mnist_vit.training import build_model, compile_for_task
 
 
+def task_encoder(task):
+    """`EncoderConfig`'s defaults with the task's own values (`Task.encoder`) in their place."""
+    return dataclasses.replace(EncoderConfig(), **task.encoder)
+
+
 def search_space(hp, task):
     """Registers the search space in `hp` and returns the trial's flat hyperparameter dict.
 
     Every default is the dataclass default of its group
-    (`mnist_vit.hyperparameters`), except two that the task sets: the range
+    (`mnist_vit.hyperparameters`), except where the task sets it: the range
     of `num_blocks` (`Task.num_blocks`; the default is `HeadConfig`'s,
-    clamped into the range) and `augment` (`Task.augment`).
+    clamped into the range) and `augment` (`task_encoder(task)`).
 
     Args:
         hp: `keras_tuner.HyperParameters`.
@@ -33,7 +40,7 @@ def search_space(hp, task):
     low, high = task.num_blocks
     return {
         "embed_dim": hp.Choice("embed_dim", [32, 64, 128], default=EncoderConfig.embed_dim),
-        "augment": hp.Boolean("augment", default=task.augment),
+        "augment": hp.Boolean("augment", default=task_encoder(task).augment),
         "num_blocks": hp.Int("num_blocks", low, high, default=max(low, min(high, HeadConfig.num_blocks))),
         "num_heads": hp.Choice("num_heads", [2, 4], default=HeadConfig.num_heads),
         "ff_dim": hp.Choice("ff_dim", [64, 128, 256], default=HeadConfig.ff_dim),
@@ -57,12 +64,11 @@ def trial_hyperparameters(task, values, batch_size):
     """The `Hyperparameters` that a trial's flat `values` (a `search_space` dict) train with.
 
     Adds what the search does not tune: `batch_size` (a run setting) and the
-    task's encoder dtype policy (`Task.encoder_dtype_policy`), so that a
+    task's encoder dtype policy (`task_encoder(task).dtype_policy`), so that a
     search, its trials' records and the models trained from them agree.
     """
-    return Hyperparameters.from_dict(
-        {**values, "dtype_policy": task.encoder_dtype_policy, "batch_size": batch_size}
-    )
+    dtype_policy = task_encoder(task).dtype_policy
+    return Hyperparameters.from_dict({**values, "dtype_policy": dtype_policy, "batch_size": batch_size})
 
 
 def chosen_trial(trials, defaults, direction, margin):

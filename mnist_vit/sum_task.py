@@ -19,6 +19,7 @@ from mnist_vit.backbone import sequence_backbone
 from mnist_vit.digit_head import expected_sum, slot_digits, sum_model
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length
+from mnist_vit.presentation import Examples, Presentation, register_presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
@@ -140,23 +141,8 @@ def build_sum_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     return TaskModel(inputs, outputs, task=NAME, name="sum_fc")
 
 
-def plot_sum_examples(model, split, folder, count=6):
-    """A grid of fixed test sequences with the predicted and the true sum; returns the path."""
-    from mnist_vit.figures import plot_sequences
-    from mnist_vit.sequences import TEST_SEED, SequenceBatches
-
-    batches = SequenceBatches(split, SUM, count, batch_size=count, seed=TEST_SEED, pad_to=MAX_LEN)
-    inputs, targets = batches[0]
-    predictions = model.predict(inputs, verbose=0)[:, 0]
-    captions = [f"pred {p:.2f}, true {t:.0f}" for p, t in zip(predictions, targets[:, 0], strict=True)]
-    correct = np.round(predictions) == targets[:, 0]
-    return plot_sequences(
-        inputs, captions, correct, "Sum task: test sequences, Transformer prediction vs truth",
-        folder, "sum_examples.png",
-    )  # fmt: skip
-
-
 def describe_prediction(value, count):
+    """The command line's answer."""
     return f"predicted sum: {round(value)} (model output {value:.3f}) for {count} images"
 
 
@@ -166,22 +152,27 @@ def confidence(value):
 
 
 def describe_results(test):
+    """The README's summary of a model's test metrics."""
     text = f"exact {with_std(test, 'exact_accuracy')}, MSE {with_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
     if test.get("exact_accuracy_by_long_length"):
         text += f", exact at length 20: {with_std(test, 'exact_accuracy_by_long_length', 3, entry='20')}"
     return text
 
 
+def example_caption(value, target):
+    """The caption of one example in the examples figure, and whether the rounded sum is right."""
+    return f"pred {value:.2f}, true {target:.0f}", round(value) == target
+
+
 SUM = register_task(
     Task(
         name=NAME,
-        description="predict the sum of the digits of 1-10 images",
         has_anchor=False,
         targets=digit_sums,
         models={
-            "transformer": ModelSpec(build_sum_transformer, "Transformer"),
-            "deepsets": ModelSpec(build_sum_deepsets, "Deep Sets"),
-            "fc": ModelSpec(build_sum_fc, "fully connected", any_length=False),
+            "transformer": ModelSpec(build_sum_transformer),
+            "deepsets": ModelSpec(build_sum_deepsets),
+            "fc": ModelSpec(build_sum_fc, any_length=False),
         },
         loss=lambda: keras.losses.Huber(delta=1.0),
         metrics=lambda: [ExactAccuracy(), "mse", "mae"],
@@ -192,7 +183,6 @@ SUM = register_task(
         key_metrics=("mse",),
         long_lengths=True,
         num_blocks=(1, 2),
-        augment=True,
         presets={
             "cpu": dict(
                 trials=3,
@@ -204,10 +194,17 @@ SUM = register_task(
             ),
             "large": LARGE_PRESET,
         },
+    )
+)
+
+register_presentation(
+    NAME,
+    Presentation(
+        labels={"transformer": "Transformer", "deepsets": "Deep Sets", "fc": "fully connected"},
         describe_prediction=describe_prediction,
         confidence=confidence,
         describe_results=describe_results,
         original={"transformer": "0.66 exact, MSE 1.18", "fc": "0.27 exact, MSE 1.69"},
-        example_figure=plot_sum_examples,
-    )
+        examples=Examples("Sum task: test sequences, Transformer prediction vs truth", example_caption),
+    ),
 )

@@ -7,7 +7,8 @@ without importing them (so the command line checks its arguments before
 Keras is imported), and `get_task` imports a task's module the first time it
 is asked for. Everything else (sequences, training, search, command line,
 figures, README tables) reads what it needs from the `Task` and never
-branches on a task's name, so a new task is one new module. Saved models
+branches on a task's name, so a new task is one new module, which may also
+register how the task is shown (`mnist_vit.presentation`). Saved models
 record their task (`mnist_vit.task_model.TaskModel`), so a loaded model says
 which task it solves.
 
@@ -32,23 +33,20 @@ class ModelSpec:
     Attributes:
         build: `(encoder, head: HeadConfig) -> TaskModel`, where `encoder` is
             a built image encoder (`mnist_vit.encoder.build_encoder`).
-        label: str. The model's name in tables and figures.
         any_length: bool. The model takes sequences of any length (the
             fully-connected baselines take at most `MAX_LEN` images).
     """
 
     build: Callable
-    label: str
     any_length: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """A sequence task: its data, models, training objective, search, presets and wording.
+    """A sequence task: its data, models, training objective, search and presets.
 
     Attributes:
         name: str. The task's name on the command line and in file names.
-        description: str. One line for `--help`.
         has_anchor: bool. Each sequence comes with an anchor image (an
             extra model input, see `mnist_vit.slots`).
         targets: `(digits, mask, anchor_digits) -> float32 (n,)`: the target
@@ -68,34 +66,24 @@ class Task:
         headline: str. The main test metric; also the Keras metric plotted
             beside the loss in the training-curve figure.
         key_metrics: tuple of str. Test metrics beside `headline` that a run
-            compares with the reference (`experiments/run_tuner.py`).
+            compares with the reference
+            (`mnist_vit.experiment.compare_with_reference`).
         long_lengths: bool. Also report `headline` at lengths 1..50
             (`f"{headline}_by_long_length"`); for models that take any length.
         num_blocks: `(low, high)`. The search's range of self-attention blocks.
-        augment: bool. The search's default for training-time augmentation.
-        encoder_dtype_policy: str. The encoder's dtype policy
-            (`EncoderConfig.dtype_policy`) for every model of the task; not
-            searched.
+        encoder: dict of `EncoderConfig` field -> the task's value, for the
+            fields where the task differs from `EncoderConfig`'s defaults:
+            the search's default where the search tunes the field
+            (`augment`), the value every model of the task uses where it does
+            not (`dtype_policy`); see `mnist_vit.search`.
         presets: dict of preset name -> run settings (`trials`,
             `search_epochs`, `search_margin`, `epochs`, `train_sequences`,
             `seeds`, `batch_size`) for the main job (`Settings.with_preset`);
             one left out is the default (`search_margin` 0, `batch_size`
             `TrainingConfig`'s).
-        describe_prediction: `(value, count) -> str`: the command line's
-            answer for one sequence of `count` images and model output `value`.
-        confidence: None or `(value) -> float` in [0, 1]: how sure an
-            answer of model output `value` is (1: certain, 0: a coin toss);
-            the command line reports it, and warns about every image that
-            the model reads with a confidence under one half on its own.
-        describe_results: `(test) -> str`: the README's summary of a
-            model's test metrics (`summarize`'s dict).
-        original: dict of model name -> the original project's numbers.
-        example_figure: None or `(model, split, folder) -> path`: a figure of
-            test examples drawn with the trained attention model.
     """
 
     name: str
-    description: str
     has_anchor: bool
     targets: Callable
     models: dict
@@ -106,16 +94,10 @@ class Task:
     test_metrics: Callable
     headline: str
     presets: dict
-    describe_prediction: Callable
-    describe_results: Callable
     key_metrics: tuple = ()
     long_lengths: bool = False
     num_blocks: tuple = (1, 2)
-    augment: bool = True
-    encoder_dtype_policy: str = "float32"
-    original: dict = dataclasses.field(default_factory=dict)
-    example_figure: Callable | None = None
-    confidence: Callable | None = None
+    encoder: dict = dataclasses.field(default_factory=dict)
 
     @property
     def searched_model(self):

@@ -1,42 +1,64 @@
-"""The README's and findings' tables are what `experiments/update_readme.py` writes from the results."""
+"""The README's and docs' tables are what `experiments/update_readme.py` writes from the results files."""
 
 import copy
-import importlib.util
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
-from run_script import EXPERIMENTS, ROOT
+from run_script import EXPERIMENTS, ROOT, STUDIES, script_env
+
+from mnist_vit.results_table import read_results, render_results
+
+sys.path.insert(0, str(STUDIES))
+import tables  # noqa: E402 (a module of the studies' folder, not of the package)
+
+DOCUMENTS = ("README.md", "docs/performance.md", "docs/findings.md")
 
 
-def load_update_readme():
-    spec = importlib.util.spec_from_file_location("update_readme", EXPERIMENTS / "update_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def check(root):
+    """Runs `update_readme.py --check` in the checkout `root`; returns the finished process."""
+    return subprocess.run(
+        [sys.executable, str(root / "experiments" / "update_readme.py"), "--check"],
+        capture_output=True, text=True, timeout=300, env=script_env(),
+    )  # fmt: skip
 
 
-UPDATE_README = load_update_readme()
+@pytest.mark.slow
+def test_every_generated_block_matches_the_committed_results_files():
+    result = check(ROOT)
+    assert result.returncode == 0, result.stderr
 
 
-def block(text, name):
-    return text.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0]
-
-
-@pytest.mark.parametrize("document", sorted(UPDATE_README.DOCUMENTS))
-def test_every_generated_block_matches_the_committed_results_files(document):
-    text = (ROOT / document).read_text()
-    expected = UPDATE_README.DOCUMENTS[document]()
-    assert expected  # the committed results files exist
-    for name, content in expected.items():
-        assert block(text, name) == content, f"{document} block {name!r}: run experiments/update_readme.py"
+@pytest.mark.slow
+def test_check_names_a_block_that_is_out_of_date_and_changes_nothing(tmp_path):
+    copy_root = tmp_path / "checkout"
+    shutil.copytree(EXPERIMENTS, copy_root / "experiments", ignore=shutil.ignore_patterns("__pycache__"))
+    for document in DOCUMENTS:
+        (copy_root / document).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / document, copy_root / document)
+    readme = copy_root / "README.md"
+    stale = readme.read_text().replace(
+        "| sum | Transformer | tensorflow |", "| sum | Transformer | typed |", 1
+    )
+    assert stale != readme.read_text()
+    readme.write_text(stale)
+    result = check(copy_root)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: README.md block 'results': out of date with experiments/results/; run "
+        "python experiments/update_readme.py"
+    ]
+    assert readme.read_text() == stale
 
 
 def test_another_backends_run_is_a_row_group_compared_with_the_reference():
-    reference = UPDATE_README.read("results/sum.json")
+    reference = read_results(EXPERIMENTS / "results" / "sum.json")
     other = copy.deepcopy(reference)
     other["backend"] = "jax"
     rows = [("sum", reference), ("sum", other)]
-    agrees = UPDATE_README.render_results(None, rows)
+    agrees = render_results(None, rows)
     assert "| sum | Transformer | jax |" in agrees and "| sum | Transformer | tensorflow |" in agrees
     assert (
         "- sum on jax:" in agrees and "every key figure within two stds of the tensorflow reference" in agrees
@@ -45,24 +67,24 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
 
     test = other["models"]["transformer"]["test"]
     test["exact_accuracy"] -= 3 * reference["models"]["transformer"]["test"]["exact_accuracy_std"]
-    differs = UPDATE_README.render_results(None, rows)
+    differs = render_results(None, rows)
     differing = differs.split("- sum on jax:")[1]
     assert "reference's mean but Transformer exact_accuracy " in differing
     assert f"{test['exact_accuracy']:.4f} ± " in differing and "mse" not in differing
-    assert "there is no tensorflow reference" in UPDATE_README.render_results(None, rows[1:])
+    assert "there is no tensorflow reference" in render_results(None, rows[1:])
 
 
 def test_a_study_is_compared_with_the_reference_run(tmp_path):
-    study = UPDATE_README.read(UPDATE_README.CHECKPOINT)
+    study = tables.read(tables.CHECKPOINT)
     study["backend"] = "jax"
     for row, seconds in zip(study["per_seed"], (100, 110, 120), strict=True):
         row["train_seconds"] = seconds
-    reference = UPDATE_README.read("results/sum.json")["models"]["transformer"]["test"]
+    reference = read_results(EXPERIMENTS / "results" / "sum.json")["models"]["transformer"]["test"]
     path = tmp_path / "study.json"
 
     def rendered():
         path.write_text(json.dumps(study))
-        return UPDATE_README.render_study_beside_runs(str(path))
+        return tables.render_study_beside_runs(str(path))
 
     agrees = rendered()
     assert "| jax | `study_checkpoint.py`, seeds 0, 1, 2 |" in agrees and "| 110 ± 10 |" in agrees
@@ -79,16 +101,16 @@ def test_a_study_is_compared_with_the_reference_run(tmp_path):
 
 
 def test_studies_of_one_model_share_a_table_and_of_two_models_are_refused(tmp_path):
-    fc = UPDATE_README.read("results/findings/checkpoint_sum_fc.json")
+    fc = tables.read("results/findings/checkpoint_sum_fc.json")
     studies = {
         "tensorflow.json": fc,
         "torch.json": {**fc, "backend": "torch"},
-        "transformer.json": UPDATE_README.read(UPDATE_README.CHECKPOINT),
+        "transformer.json": tables.read(tables.CHECKPOINT),
     }
     for name, study in studies.items():
         (tmp_path / name).write_text(json.dumps(study))
     paths = [str(tmp_path / name) for name in studies]
-    table = UPDATE_README.render_study_beside_runs(*paths[:2])
+    table = tables.render_study_beside_runs(*paths[:2])
     assert "| tensorflow | `study_checkpoint.py`, seeds 3, 4, 5 |" in table
     assert "| torch | `study_checkpoint.py`, seeds 3, 4, 5 |" in table
     for backend in ("tensorflow", "torch"):
@@ -97,7 +119,7 @@ def test_studies_of_one_model_share_a_table_and_of_two_models_are_refused(tmp_pa
             in table
         )
     with pytest.raises(ValueError, match="must train one model"):
-        UPDATE_README.render_study_beside_runs(paths[0], paths[2])
+        tables.render_study_beside_runs(paths[0], paths[2])
 
 
 def test_the_readmes_library_call_names_the_real_function_and_settings():

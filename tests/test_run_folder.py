@@ -222,6 +222,14 @@ def snapshot(folder):
 
 
 @pytest.mark.slow
+def test_a_finished_run_draws_its_tasks_figures(finished_run):
+    out, _ = finished_run
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "anchor_by_length.png", "anchor_examples.png", "anchor_training.png",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "change, named",
     [({"epochs": 3}, "epochs 2 -> 3"), ({"test_sequences": 40}, "test_sequences 50 -> 40")],

@@ -15,7 +15,7 @@ from mnist_vit.errors import ModelFileError
 from mnist_vit.experiment import run_experiment
 from mnist_vit.hyperparameters import Hyperparameters
 from mnist_vit.metrics import by_length
-from mnist_vit.model_files import load_task_model
+from mnist_vit.model_files import declared_model, load_task_model
 from mnist_vit.settings import Settings
 from mnist_vit.slots import MaskedSum
 from mnist_vit.sum_task import ExactAccuracy
@@ -46,10 +46,9 @@ def count_metrics(predictions, targets, lengths):
 
 DISTINCT = tasks.Task(
     name="distinct",
-    description="count the distinct digits among 1-10 images",
     has_anchor=False,
     targets=distinct_digits,
-    models={"attention": tasks.ModelSpec(build_counter, "attention")},
+    models={"attention": tasks.ModelSpec(build_counter)},
     loss=lambda: "mse",
     metrics=lambda: [ExactAccuracy()],
     monitor="val_exact_accuracy",
@@ -57,8 +56,6 @@ DISTINCT = tasks.Task(
     test_metrics=count_metrics,
     headline="exact_accuracy",
     presets={"cpu": {}, "large": {}},
-    describe_prediction=lambda value, count: f"{round(value)} distinct digits among {count} images",
-    describe_results=lambda test: f"exact {test['exact_accuracy']:.3f}",
 )
 
 
@@ -115,6 +112,16 @@ def test_a_saved_model_records_its_task(tmp_path, task_name, model_name):
     tiny_model(task_name, model_name).save(path)
     _, task = load_task_model(str(path))
     assert task.name == task_name
+
+
+def test_a_model_loads_as_the_task_it_declared_or_not_at_all(tmp_path):
+    path = tmp_path / "model.keras"
+    tiny_model("sum", "fc").save(path)
+    declared = declared_model(str(path))
+    assert declared == ("sum", {"sequence", "mask"})
+    assert load_task_model(str(path), declared)[1].name == "sum"
+    with pytest.raises(ModelFileError, match="declared the anchor task, then loaded as the sum task"):
+        load_task_model(str(path), ("anchor", declared[1]))
 
 
 def test_a_model_whose_task_is_not_registered_is_refused(tmp_path, distinct_task, monkeypatch):

@@ -36,7 +36,7 @@ from mnist_vit.errors import BackendError
 from mnist_vit.results import run_metadata
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import MAX_SEQUENCES, Settings
-from mnist_vit.tasks import get_task
+from mnist_vit.tasks import get_task, task_names
 
 ROWS_PREFIX = "ROWS "
 WARMUP_STEPS = 3
@@ -49,6 +49,35 @@ def add_budget_options(parser, names):
         parser.add_argument(
             "--" + name.replace("_", "-"), type=bounded_int(1, MAX_SEQUENCES), help="overrides the preset"
         )
+
+
+def study_parser(description, budget, published):
+    """The options every study takes: `--task`, `--data`, `--out`, `--publish`, `--results` and its budget.
+
+    Args:
+        description: str. The script's one-line description.
+        budget: the names of its budget options (`add_budget_options`).
+        published: str. What `--publish` writes, for the help.
+
+    Returns:
+        An `ArgumentParser` (the script may add its own options); fill the
+        defaults of `--out` and `--results` with `study_outputs`.
+    """
+    parser = ArgumentParser(description=description)
+    parser.add_argument("--task", default="sum", choices=task_names())
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument("--out", help="folder for the study's runs (default runs/<study>)")
+    parser.add_argument("--publish", action="store_true", help=f"write {published}")
+    parser.add_argument("--results", help="results file (default <out>/results.json)")
+    add_budget_options(parser, budget)
+    return parser
+
+
+def study_outputs(args, name, published):
+    """Fills `args.out` (default `runs/<name>`) and `args.results` (`published` with `--publish`)."""
+    args.out = args.out or os.path.join("runs", name)
+    args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
+    return args
 
 
 def study_settings(args, task, budget, **fixed):

@@ -23,42 +23,31 @@ resumes.
 import json
 import os
 
-from harness import add_budget_options, run_study, study_settings
+from harness import run_study, study_outputs, study_parser, study_settings
 
 from mnist_vit.backends import import_keras
-from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.command_line import bounded_int, run_main
 from mnist_vit.experiment import RESUME_HINT, train_final_model
 from mnist_vit.results import best_epoch_value, run_metadata, summarize
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import PUBLISHED_RESULTS
-from mnist_vit.tasks import get_task, task_names
+from mnist_vit.tasks import get_task
 
 # Options that shrink the study for tests; the preset's values otherwise.
 BUDGET = ("epochs", "train_sequences", "validation_sequences", "test_sequences")
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="sum", choices=task_names())
+    parser = study_parser(__doc__.splitlines()[0], BUDGET, "experiments/results/findings/<study>.json")
     parser.add_argument("--model", help="the model to train (default: the one the search tunes)")
     parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds")
     parser.add_argument("--seed", type=bounded_int(0, 2**31 - 1), default=0, help="the first seed")
-    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--out", help="folder for the study's runs (default runs/<study>)")
-    parser.add_argument(
-        "--publish", action="store_true", help="write experiments/results/findings/<study>.json"
-    )
-    parser.add_argument("--results", help="results file (default <out>/results.json)")
-    add_budget_options(parser, BUDGET)
     args = parser.parse_args(argv)
     import_keras()
     task = get_task(args.task)
     args.model = task.check_model(args.model) if args.model else task.searched_model
     name = f"checkpoint_{args.task}" + ("" if args.model == task.searched_model else f"_{args.model}")
-    args.out = args.out or os.path.join("runs", name)
-    published = os.path.join(PUBLISHED_RESULTS, "findings", f"{name}.json")
-    args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
-    return args
+    return study_outputs(args, name, os.path.join(PUBLISHED_RESULTS, "findings", f"{name}.json"))
 
 
 def tested(task, model_name, splits, settings, run_dir, model_file, cache):

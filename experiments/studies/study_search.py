@@ -26,15 +26,14 @@ import math
 import os
 
 import numpy as np
-from harness import add_budget_options, run_study, study_settings
+from harness import run_study, study_outputs, study_parser, study_settings
 
-from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
-from mnist_vit.experiment import RESUME_HINT, search, train_and_test
+from mnist_vit.command_line import bounded_int, run_main
+from mnist_vit.experiment import RESUME_HINT, hypermodel_for, search, train_and_test
 from mnist_vit.metrics import rank_correlation
 from mnist_vit.results import best_epoch_value, run_metadata
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import PUBLISHED_RESULTS
-from mnist_vit.tasks import task_names
 
 MARGIN_STEP = 0.005  # the suggested margin is rounded up to a multiple of this
 # Options that shrink the study for tests; the preset's values otherwise.
@@ -42,24 +41,14 @@ BUDGET = ("epochs", "search_epochs", "train_sequences", "validation_sequences", 
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="sum", choices=task_names())
+    parser = study_parser(__doc__.splitlines()[0], BUDGET, "experiments/results/search_study_<task>.json")
     parser.add_argument("--configs", type=bounded_int(2, 100), default=6, help="configurations to study")
     parser.add_argument(
         "--noise-seeds", type=bounded_int(2, 100), default=5, help="seeds of the defaults' short trial"
     )
-    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument("--out", help="folder for the study's runs (default runs/study_<task>)")
-    parser.add_argument(
-        "--publish", action="store_true", help="write experiments/results/search_study_<task>.json"
-    )
-    parser.add_argument("--results", help="results file (default <out>/results.json)")
-    add_budget_options(parser, BUDGET)
     args = parser.parse_args(argv)
-    args.out = args.out or os.path.join("runs", f"study_{args.task}")
     published = os.path.join(PUBLISHED_RESULTS, f"search_study_{args.task}.json")
-    args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
-    return args
+    return study_outputs(args, f"study_{args.task}", published)
 
 
 def noise_score(task, settings, splits, seed, folder):
@@ -70,17 +59,7 @@ def noise_score(task, settings, splits, seed, folder):
             return json.load(f)["score"]
     import keras_tuner
 
-    from mnist_vit.search import SequenceHyperModel
-
-    hypermodel = SequenceHyperModel(
-        task,
-        splits,
-        settings.train_sequences,
-        settings.validation_sequences,
-        settings.search_epochs,
-        settings.batch_size,
-        seed=seed,
-    )
+    hypermodel = hypermodel_for(task, settings, splits, seed)
     print(f"defaults, short trial with seed {seed}", flush=True)
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)

@@ -1,0 +1,438 @@
+"""The tables of the studies and benchmarks in docs/performance.md and docs/findings.md.
+
+Every table is a `mnist_vit.report.Table` spec rendered from a results file
+under `experiments/` (paths here are relative to it):
+
+- performance.md `performance`: `results/throughput.json`
+  (`benchmark_throughput.py`); `gpu-performance`: `results/gpu/throughput.json`
+  (the same benchmark on a GPU machine, `results/gpu/device.txt`);
+  `convolution`: `results/convolution.json`; `augmentation`:
+  `results/augmentation.json`;
+- findings.md `search-study`: `results/search_study_<task>.json`
+  (`study_search.py`); one block per finding (`FINDINGS`): the results files
+  that the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
+  (`benchmark_encoder_layout.py`); `encoder-precision`: `ENCODER_PRECISION`
+  (`benchmark_encoder_precision.py`); `anchor-precision`: the anchor's runs in
+  `ANCHOR_PRECISION`; `checkpoint`: `CHECKPOINT` (`study_checkpoint.py`);
+  `backend-drift`: `BACKEND_DRIFT` (`study_backend_drift.py`);
+  `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
+  default runs.
+
+`experiments/update_readme.py` writes them.
+"""
+
+import os
+
+from mnist_vit.presentation import presentation_of
+from mnist_vit.report import Table, markdown
+from mnist_vit.results import REFERENCE_BACKEND, backend_folder, compare_to_reference, summarize, with_std
+from mnist_vit.results_table import committed_runs, model_rows, read_results
+from mnist_vit.tasks import get_task, task_names
+
+EXPERIMENTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ORIGINAL_THROUGHPUT = 673  # training sequences/s of the original project, same kind of machine
+
+# Each finding compares results files of one task (paths relative to experiments/), a row per file and model.
+FINDINGS = {
+    "sum-loss": [
+        ("Huber loss on the expected sum; prediction = expected sum; no augmentation",
+         "results/findings/sum_expected_sum_loss_only.json"),
+        ("Huber + likelihood of the sum; prediction = most likely sum; augmentation",
+         "results/findings/sum_likelihood_loss.json"),
+    ],
+    "anchor-head": [
+        ("one free Dense unit on match scores and attention output; augmentation",
+         "results/findings/anchor_free_head.json"),
+        ("non-negative match weights starting at 1 / heads; augmentation",
+         "results/findings/anchor_nonnegative_head_augmented.json"),
+        ("non-negative match weights; no augmentation", "results/findings/anchor_nonnegative_head.json"),
+    ],
+}  # fmt: skip
+ENCODER_LAYOUT = "results/findings/encoder_layout.json"  # by experiments/studies/benchmark_encoder_layout.py
+# by experiments/studies/benchmark_encoder_precision.py
+ENCODER_PRECISION = "results/findings/encoder_precision.json"
+# The anchor's runs with each encoder dtype policy (the float32 one is an earlier reference run's file).
+ANCHOR_PRECISION = [
+    ("float32 encoder", "results/findings/anchor_float32_encoder.json"),
+    ("bfloat16 encoder (the default)", "results/anchor.json"),
+]
+CHECKPOINT = "results/findings/checkpoint_sum.json"  # by experiments/studies/study_checkpoint.py
+BACKEND_DRIFT = "results/findings/backend_drift.json"  # by experiments/studies/study_backend_drift.py
+# study_checkpoint.py runs of a model's defaults, a table of them per block, compared with the committed
+# default runs: on a backend without one, or over more seeds.
+STUDIES_BESIDE_RUNS = {
+    "backend-sum-transformer": ["results/findings/checkpoint_sum_jax.json"],
+    "anchor-transformer-seeds": ["results/findings/checkpoint_anchor_tensorflow.json"],
+    "sum-fc-seeds": [
+        "results/findings/checkpoint_sum_fc.json",
+        "results/findings/checkpoint_sum_fc_torch.json",
+    ],
+}
+THROUGHPUT_FINDING = {
+    "throughput-autotuning": [
+        ("one worker thread (tf.data autotuning on)", "results/findings/throughput_tfdata_autotuning.json"),
+        ("two worker threads (autotuning off)", "results/findings/throughput_two_worker_threads.json"),
+    ]
+}
+
+
+def read(path):
+    """The results file at `path`, relative to experiments/."""
+    return read_results(os.path.join(EXPERIMENTS, path))
+
+
+WRITTEN = "Written by `python experiments/update_readme.py` from `experiments/{path}`, made by `{command}`"
+SEARCH_STUDY = Table(
+    columns=(
+        ("trial", "{trial_id}"), ("differs from the defaults in", "{differs}"),
+        ("short trial {objective}", "{search_score:.4f}"),
+        ("full training: best {objective}", "{full_validation:.4f}"),
+        ("full training: test {headline}", "{full_test:.4f}"),
+    ),
+    caption="Rank correlation (Spearman) of the short trials' scores with full training: {validation} "
+    "(validation), {test} (test). The defaults' short trial with {noise_seeds} training seeds scored "
+    "{scores} (std {defaults_search_score_std:.4f}), so a margin of {suggested_margin:.3f} separates a "
+    "real gain from noise. A search of the preset's {preset_search[trials]} trials chooses trial "
+    "{preset_search[best_trial][trial_id]} by score alone (test {preset_search[best_trial][full_test]:.4f}) "
+    "and trial {preset_search[with_margin][trial_id]} with the margin (test "
+    "{preset_search[with_margin][full_test]:.4f}); the defaults reach "
+    "{preset_search[defaults_full_test]:.4f}. "
+    "Short trials: {settings[search_epochs]} epochs; full training: {settings[epochs]} epochs of "
+    "{settings[train_sequences]:,} sequences, one seed. " + WRITTEN + ".",
+)  # fmt: skip
+PERFORMANCE = Table(
+    columns=(
+        ("backend", "{backend}"), ("model", "{model} (batch {batch_size})"),
+        ("training seq/s, length buckets", "{sequences_per_second:.0f}"),
+        ("training seq/s, padded to 10", "{padded_sequences_per_second:.0f}"),
+        ("ratio", "{ratio_vs_padded:.2f}"),
+        ("predict seq/s (buckets / padded)",
+         "{predict_sequences_per_second:.0f} / {padded_predict_sequences_per_second:.0f}"),
+        ("padding share of encoded slots (buckets / padded)",
+         "{padding_fraction[bucketed]:.1%} / {padding_fraction[padded]:.1%}"),
+        ("peak RSS MB", "{peak_rss_mb:.0f}"),
+        ("training step ms, sequences of 1 / 2 / 5 / 10 images", "{step_ms}"),
+    ),
+    caption=WRITTEN + " on {machine}. {closing}",
+)  # fmt: skip
+CONVOLUTION = Table(
+    columns=(
+        ("backend", "{backend}"), ("implementation", "{implementation}"),
+        ("ms per step", "{ms_per_step:.1f}"), ("vs the backend's fastest plain", "{vs_fastest_plain:.2f}x"),
+    ),
+    caption="Conv({settings[filters][0]}, {settings[kernel_size]}x{settings[kernel_size]}) - ReLU - pool - "
+    "conv({settings[filters][1]}) - ReLU - pool on {settings[images]} images: forward, backward and update; "
+    "median of {settings[rounds]} rounds of {settings[steps]} steps. " + WRITTEN + " on {machine}.",
+)  # fmt: skip
+AUGMENTATION = Table(
+    columns=(
+        ("backend", "{backend}"), ("resampler", "{implementation}"), ("ms per batch", "{ms_per_step:.1f}"),
+        ("vs Keras's", "{vs_keras:.2f}x"),
+        ("largest difference between the outputs", "{max_abs_difference:.1e}"),
+    ),
+    caption="One batch of {settings[images]} images with the same random transforms, in a model's compiled "
+    "predict step; median of {settings[rounds]} rounds of {settings[steps]} steps. "
+    + WRITTEN
+    + " on {machine}.",
+)  # fmt: skip
+FINDING = Table(
+    columns=(
+        ("variant", "{variant}"), ("model", "{label}"), ("test result", "{ours}"),
+        ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+THROUGHPUT_VARIANTS = Table(
+    columns=(
+        ("pipeline", "{variant}"), ("backend", "{backend}"), ("model", "{model}"),
+        ("training seq/s, buckets / padded",
+         "{sequences_per_second:.0f} / {padded_sequences_per_second:.0f}"),
+        ("ratio", "{ratio_vs_padded:.2f}"), ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+CLASSIFIER_STEP_CAPTION = (
+    "The digit classifier's `train_on_batch` on {settings[images]} images, `{settings[encoder]}`; median of "
+    "{settings[rounds]} rounds of {settings[steps]} steps. `experiments/{path}` (`{command}`, {machine})."
+)
+ENCODER_LAYOUT_TABLE = Table(
+    columns=(
+        ("backend", "{backend}"), ("block order", "{layout}"), ("ms per training step", "{ms_per_step:.1f}"),
+        ("vs Conv-BN-ReLU-MaxPool", "{vs_norm_first:.2f}x"),
+    ),
+    caption=CLASSIFIER_STEP_CAPTION,
+)  # fmt: skip
+ENCODER_PRECISION_TABLE = Table(
+    columns=(
+        ("backend", "{backend}"), ("encoder dtype policy", "{dtype_policy}"),
+        ("ms per training step", "{ms_per_step:.1f}"), ("vs float32", "{vs_float32:.2f}x"),
+    ),
+    caption=CLASSIFIER_STEP_CAPTION,
+)  # fmt: skip
+ANCHOR_PRECISION_TABLE = Table(
+    columns=(
+        ("encoder", "{variant}"), ("model", "{label}"), ("test result", "{ours}"),
+        ("train s per seed", "{test[train_seconds]:.0f} ± {test[train_seconds_std]:.0f}"),
+        ("run's wall time", "{wall_time}"), ("results file (made by)", "`experiments/{path}` (`{command}`)"),
+    )
+)  # fmt: skip
+CHECKPOINT_TABLE = Table(
+    columns=(
+        ("seed", "{seed}"), ("best {objective} epoch", "{best_epoch} of {epochs}"),
+        ("its {objective} / last epoch's", "{best_validation:.4f} / {last_validation:.4f}"),
+        ("test {name}: best epoch", "{test_best_epoch:.4f}"),
+        ("test {name}: end of schedule", "{test_end_of_schedule:.4f}"),
+    ),
+    caption="Mean ± std over the seeds, on the test sequences: {compared}.\n\nThe {settings[model]} with the "
+    "default hyperparameters, {settings[epochs]} epochs of {settings[train_sequences]:,} sequences, "
+    "{settings[validation_sequences]:,} validation sequences, {settings[test_sequences]:,} test sequences. "
+    "`experiments/{path}` (`{command}`, {machine}).",
+)  # fmt: skip
+STUDY_BESIDE_RUNS = Table(
+    columns=(
+        ("backend", "{backend}"), ("trained by", "{trained_by}"), ("test result", "{ours}"),
+        ("test {name} per seed", "{per_seed}"), ("train s per seed", "{train_seconds}"),
+        ("results file (made by)", "`{path}` (`{command}`)"),
+    ),
+    caption="The {label} model with the default hyperparameters, {settings[epochs]} epochs of "
+    "{settings[train_sequences]:,} sequences, {machine}. {comparisons}",
+)  # fmt: skip
+
+
+def headed(table, **fields):
+    """`table` with its headings' templates filled from `fields` (e.g. a study's objective)."""
+    return Table(
+        columns=tuple((heading.format(**fields), cell) for heading, cell in table.columns),
+        caption=table.caption,
+    )
+
+
+def render_search_study(path):
+    """What the `cpu` search's short trials say about full training: one row per configuration."""
+    study = read(path)
+    defaults = study["configs"][0]["hyperparameters"]
+    rows = []
+    for row in study["configs"]:
+        changed = {k: v for k, v in row["hyperparameters"].items() if v != defaults[k]}
+        differs = ", ".join(
+            f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in changed.items()
+        )
+        rows.append({**row, "differs": differs or "(the defaults)"})
+    correlation = study["rank_correlation"]
+
+    def rounded(value):
+        return "n/a" if value is None else f"{value:.2f}"
+
+    context = {
+        **study, "path": path, "validation": rounded(correlation["search_vs_full_validation"]),
+        "test": rounded(correlation["search_vs_full_test"]),
+        "noise_seeds": len(study["defaults_search_scores"]),
+        "scores": ", ".join(f"{score:.4f}" for score in study["defaults_search_scores"]),
+    }  # fmt: skip
+    return markdown(headed(SEARCH_STUDY, **study), context, rows)
+
+
+def render_performance(path, closing):
+    """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/)."""
+    throughput = read(path)
+    rows = [
+        {**row, "step_ms": " / ".join(f"{ms:.1f}" for ms in row["step_ms_by_slots"].values())}
+        for row in throughput["results"]
+    ]
+    return markdown(PERFORMANCE, {**throughput, "path": path, "closing": closing}, rows)
+
+
+def render_benchmark(table, path):
+    """A benchmark's table: a row per row of its results file `path` (relative to experiments/)."""
+    return markdown(table, {**read(path), "path": path})
+
+
+def render_finding(table, variants):
+    """One row per results file and model: the variant, the model's test summary, the file."""
+    rows = []
+    for variant, path in variants:
+        rows += model_rows(read(path), variant=variant, path=path)
+    return markdown(table, {}, rows)
+
+
+def render_throughput_finding(variants):
+    """The TensorFlow rows of throughput benchmarks run with other input pipelines."""
+    rows = []
+    for variant, path in variants:
+        run = read(path)
+        rows += [
+            {**row, "variant": variant, "path": path, "command": run["command"]}
+            for row in run["results"]
+            if row["backend"] == "tensorflow"
+        ]
+    return markdown(THROUGHPUT_VARIANTS, {}, rows)
+
+
+def render_checkpoint(path):
+    """The findings' table: best validation epoch against end of schedule, per seed and as a mean."""
+    study = read(path)
+    headline, settings = study["headline"], study["settings"]
+    name = headline.replace("_", " ")
+
+    def figures(test):
+        found = {name: (test[headline], test[f"{headline}_std"])}
+        if "mse" in test:
+            found["MSE"] = (test["mse"], test["mse_std"])
+        long = test.get(f"{headline}_by_long_length", {})
+        if "20" in long:
+            found[f"{name} at length 20"] = (long["20"], test[f"{headline}_by_long_length_std"]["20"])
+        return found
+
+    best, end = figures(study["best_epoch"]), figures(study["end_of_schedule"])
+    compared = "; ".join(
+        f"{label} {best[label][0]:.4f} ± {best[label][1]:.4f} (best epoch) against "
+        f"{end[label][0]:.4f} ± {end[label][1]:.4f} (end of schedule)"
+        for label in best
+    )
+    rows = [{**row, "epochs": settings["epochs"]} for row in study["per_seed"]]
+    table = headed(CHECKPOINT_TABLE, objective=study["objective"], name=name)
+    return markdown(table, {**study, "path": path, "compared": compared}, rows)
+
+
+def render_backend_drift(path):
+    """Findings table: per run of `study_backend_drift.py`, the first steps it leaves the first run's loss."""
+    drift = read(path)
+    runs, settings = drift["results"], drift["settings"]
+    tolerances = list(runs[0]["first_step_apart"])
+    columns = (
+        ("backend", "{backend}"),
+        ("environment", "{environment}"),
+        *((f"first step more than {float(t):g} apart", f"{{apart[{i}]}}") for i, t in enumerate(tolerances)),
+        ("loss at step 1", "{losses[0]:.6f}"),
+        (f"loss at step {settings['steps']}", "{last_loss:.4f}"),
+    )
+    rows = [
+        {
+            **run,
+            "environment": ", ".join(f"`{key}={value}`" for key, value in run["env"].items())
+            or "as installed",
+            "apart": [str(run["first_step_apart"][t] or "none") for t in tolerances],
+            "last_loss": run["losses"][-1],
+        }
+        for run in runs
+    ]
+    task = get_task(settings["task"])
+    caption = (
+        "The {label} model of the {task} task, {settings[hyperparameters]}, trained {settings[steps]} steps "
+        "from the same weights on the same batches; a step's loss is computed before its update, and "
+        f'"apart" is relative to the {REFERENCE_BACKEND} run\'s loss at that step. '
+        "`experiments/{path}` (`{command}`, {machine})."
+    )
+    context = {
+        **drift,
+        "path": path,
+        "label": presentation_of(task.name).label(settings["model"]),
+        "task": task.name,
+    }
+    return markdown(Table(columns, caption), context, rows)
+
+
+def render_study_beside_runs(*paths):
+    """`study_checkpoint.py` runs of one task and model beside every committed default run of them.
+
+    A study trains a model with the default hyperparameters as the main job
+    trains its final models, so its end-of-schedule figures compare with the
+    main job's rows of that model: on a backend without a committed run, or
+    over seeds that the main job did not train. Each study's verdict is the
+    results table's (`compare_to_reference`, against the reference
+    backend's run).
+
+    Raises:
+        ValueError: the studies train different tasks or models.
+    """
+    studies = [read(path) for path in paths]
+    trained = {(study["task"], study["settings"]["model"]) for study in studies}
+    if len(trained) > 1:
+        raise ValueError(
+            f"{', '.join(paths)}: the studies of one table must train one model, not {sorted(trained)}"
+        )
+    task, model = get_task(studies[0]["task"]), studies[0]["settings"]["model"]
+    shown = presentation_of(task.name)
+    headline = task.headline
+
+    def train_seconds(summary):
+        return f"{summary['train_seconds']:.0f} ± {summary['train_seconds_std']:.0f}"
+
+    runs = [run for name, run in committed_runs() if name == task.name]
+    rows = []
+    for run in runs:
+        entry, first = run["models"][model], run["settings"]["seed"]
+        seeds = ", ".join(map(str, range(first, first + run["settings"]["seeds"])))
+        rows.append(
+            {
+                "backend": run["backend"], "trained_by": f"the default main job, seeds {seeds}",
+                "ours": shown.results(task, entry["test"]),
+                "per_seed": " / ".join(f"{row[headline]:.4f}" for row in entry["per_seed"]),
+                "train_seconds": train_seconds(entry["test"]),
+                "path": os.path.join(
+                    "experiments", backend_folder("results", run["backend"]), f"{task.name}.json"
+                ),
+                "command": run["command"],
+            }
+        )  # fmt: skip
+    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)["models"]
+    comparisons = []
+    for path, study in zip(paths, studies, strict=True):
+        seeds = ", ".join(map(str, study["settings"]["seeds"]))
+        rows.append(
+            {
+                "backend": study["backend"], "trained_by": f"`study_checkpoint.py`, seeds {seeds}",
+                "ours": shown.results(task, study["end_of_schedule"]),
+                "per_seed": " / ".join(f"{row['test_end_of_schedule']:.4f}" for row in study["per_seed"]),
+                "train_seconds": train_seconds(summarize(study["per_seed"])), "path": f"experiments/{path}",
+                "command": study["command"],
+            }
+        )  # fmt: skip
+        verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference)
+        compared = "; ".join(
+            f"{key} {with_std(study['end_of_schedule'], key)} against "
+            f"{with_std(reference[model]['test'], key)}: {verdict}"
+            for _, key, verdict in verdicts
+        )
+        comparisons.append(
+            f"The study on {study['backend']}, seeds {seeds}, against the {REFERENCE_BACKEND} reference run: "
+            f"{compared}."
+        )
+    context = {
+        **studies[0], "label": shown.label(model), "comparisons": " ".join(comparisons),
+    }  # fmt: skip
+    return markdown(headed(STUDY_BESIDE_RUNS, name=headline.replace("_", " ")), context, rows)
+
+
+def performance_blocks():
+    """`{block name: text}` of docs/performance.md, from the benchmarks' results files that exist."""
+    blocks = {}
+    if os.path.exists(os.path.join(EXPERIMENTS, "results", "throughput.json")):
+        blocks["performance"] = render_performance(
+            "results/throughput.json",
+            f"The original project trained at {ORIGINAL_THROUGHPUT} sequences/s on the same kind of machine.",
+        )
+    if os.path.exists(os.path.join(EXPERIMENTS, "results", "gpu", "throughput.json")):
+        blocks["gpu-performance"] = render_performance(
+            "results/gpu/throughput.json",
+            "The GPU: `experiments/results/gpu/device.txt`.",
+        )
+    if os.path.exists(os.path.join(EXPERIMENTS, "results", "convolution.json")):
+        blocks["convolution"] = render_benchmark(CONVOLUTION, "results/convolution.json")
+    if os.path.exists(os.path.join(EXPERIMENTS, "results", "augmentation.json")):
+        blocks["augmentation"] = render_benchmark(AUGMENTATION, "results/augmentation.json")
+    return blocks
+
+
+def findings_blocks():
+    """`{block name: text}` of docs/findings.md."""
+    blocks = {name: render_finding(FINDING, variants) for name, variants in FINDINGS.items()}
+    blocks.update({name: render_throughput_finding(rows) for name, rows in THROUGHPUT_FINDING.items()})
+    blocks["encoder-layout"] = render_benchmark(ENCODER_LAYOUT_TABLE, ENCODER_LAYOUT)
+    blocks["encoder-precision"] = render_benchmark(ENCODER_PRECISION_TABLE, ENCODER_PRECISION)
+    blocks["anchor-precision"] = render_finding(ANCHOR_PRECISION_TABLE, ANCHOR_PRECISION)
+    blocks["checkpoint"] = render_checkpoint(CHECKPOINT)
+    blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
+    blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
+    for name in task_names():
+        if os.path.exists(os.path.join(EXPERIMENTS, "results", f"search_study_{name}.json")):
+            blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
+    return blocks

@@ -1,0 +1,129 @@
+"""The README's results table: every committed default run of the main job, a row per task, model and backend.
+
+Rendered with `mnist_vit.report` from the results files that
+`mnist_vit.experiment.run_experiment` writes (`experiments/results/<task>.json`
+for the reference backend, `experiments/results/<backend>/<task>.json` for the
+others); each task's wording comes from its `Presentation`.
+"""
+
+import json
+import os
+
+from mnist_vit.backends import BACKENDS
+from mnist_vit.presentation import presentation_of
+from mnist_vit.report import Table, markdown
+from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference, with_std
+from mnist_vit.settings import PUBLISHED_RESULTS
+from mnist_vit.tasks import get_task, task_names
+
+RESULTS = Table(
+    columns=(
+        ("task", "{task}"), ("model", "{label}"), ("backend", "{backend}"), ("our test result", "{ours}"),
+        ("original project", "{original}"), ("command", "`{command}`"),
+    ),
+    caption="Written by `python experiments/update_readme.py` from `experiments/results/*.json` (the "
+    f"{REFERENCE_BACKEND} reference) and `experiments/results/<backend>/*.json`; mean ± sample std over the "
+    "training seeds where there are several. Test sets: MNIST's test split, never used for tuning or model "
+    "selection; sequences of lengths 1..10 with a fixed seed. Each run's command, on {machine}:\n\n{runs}",
+)  # fmt: skip
+
+
+def read_results(path):
+    """The results file at `path` (a JSON object)."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def committed_runs(folder=PUBLISHED_RESULTS):
+    """`[(task name, results file)]`: each task's default runs in `folder`, the reference backend's first."""
+    runs = []
+    for name in task_names():
+        for backend in BACKENDS:
+            path = os.path.join(backend_folder(folder, backend), f"{name}.json")
+            if os.path.exists(path):
+                runs.append((name, read_results(path)))
+    return runs
+
+
+def wall_time(run):
+    """A run's wall time in minutes, saying so when it was stopped and resumed (`processes` > 1)."""
+    processes = run.get("processes", 1)
+    resumed = f" over {processes} processes (stopped and resumed)" if processes > 1 else ""
+    return f"{run['wall_seconds'] / 60:.0f} minutes{resumed}"
+
+
+def model_rows(run, **extra):
+    """A row per model of a main-job results file: its label, test summary and the original project's."""
+    task = get_task(run["task"])
+    shown = presentation_of(task.name)
+    return [
+        {
+            "task": task.name, "label": shown.label(model), "backend": run["backend"],
+            "ours": shown.results(task, entry["test"]), "original": shown.original.get(model, "n/a"),
+            "command": run["command"], "test": entry["test"], "wall_time": wall_time(run), **extra,
+        }
+        for model, entry in run["models"].items()
+    ]  # fmt: skip
+
+
+def render_results(classification, runs):
+    """The README's results table: classification, then each task's models on each backend.
+
+    Args:
+        classification: the classification results file, or None.
+        runs: `[(task name, results file)]`, a task's reference run (the
+            reference backend's) before its runs on the other backends.
+    """
+    rows = []
+    if classification:
+        test = classification["models"]["cnn"]["test"]
+        rows.append(
+            {"task": "classification", "label": "CNN", "backend": classification["backend"],
+             "ours": f"accuracy {test['accuracy']:.4f}", "original": "n/a",
+             "command": classification["command"]}
+        )  # fmt: skip
+    for _, run in runs:
+        rows += model_rows(run)
+    references = {name: run for name, run in runs if run["backend"] == REFERENCE_BACKEND}
+    lines = []
+    for name, run in runs:
+        settings = run["settings"]
+        seeds = settings["seeds"]
+        lines.append(
+            f"- {name} on {run['backend']}: {seeds} seed{'s' if seeds > 1 else ''}, {settings['trials']} "
+            f"trials of {settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
+            f"{wall_time(run)} in all; {agreement(name, run, references.get(name))}."
+        )
+    machine = runs[0][1]["machine"] if runs else "its machine"
+    return markdown(RESULTS, {"machine": machine, "runs": "\n".join(lines)}, rows)
+
+
+def agreement(name, run, reference):
+    """What a run of the task `name` should be compared with, or how it compares with the reference run."""
+    if run["backend"] == REFERENCE_BACKEND:
+        if run["settings"]["seeds"] == 1:
+            return "one seed, so no spread is given"
+        return "a run of the same command should give each mean within about two of its stds"
+    if reference is None:
+        return f"there is no {REFERENCE_BACKEND} reference to compare with"
+    task = get_task(name)
+    shown = presentation_of(name)
+    verdicts = compare_to_reference(task, run["models"], reference["models"])
+    differing = [
+        f"{shown.label(model)} {key} {with_std(run['models'][model]['test'], key)} against "
+        f"{with_std(reference['models'][model]['test'], key)}"
+        for model, key, verdict in verdicts
+        if verdict == DIFFERS
+    ]
+    speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
+    verdict = f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
+    if differing:
+        verdict += f" but {'; '.join(differing)}"
+    return verdict
+
+
+def readme_blocks(folder=PUBLISHED_RESULTS):
+    """`{block name: text}` of README.md: the results table from the results files in `folder`."""
+    classification_path = os.path.join(folder, "classification.json")
+    classification = read_results(classification_path) if os.path.exists(classification_path) else None
+    return {"results": render_results(classification, committed_runs(folder))}
