@@ -16,6 +16,7 @@ from mnist_vit.command_line import MAX_SEED, check_output_file, check_output_fol
 from mnist_vit.errors import UsageError
 from mnist_vit.results import REFERENCE_BACKEND, backend_folder
 from mnist_vit.run_folder import data_fingerprint
+from mnist_vit.tasks import task_names
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout, for --publish
 PUBLISHED_RESULTS = os.path.join(ROOT, "experiments", "results")
@@ -24,6 +25,22 @@ PRESETS = ("cpu", "large")  # every task's `presets` has both
 TUNERS = ("bayesian", "hyperband", "random")  # the keys of `mnist_vit.search.ORACLES` (which imports Keras)
 MAX_SEQUENCES = 1_000_000  # per setting: the fixed sets are held in memory as indices
 MIN_VALIDATION_SEQUENCES = 32  # fewer cannot score a model (an AUC needs both answers)
+# The settings that the preset fills when they are None (`Settings.with_preset`).
+PRESET_SETTINGS = (
+    "trials",
+    "search_epochs",
+    "search_margin",
+    "epochs",
+    "train_sequences",
+    "seeds",
+    "batch_size",
+)
+# Each whole-number setting's range (low, high; None: no bound).
+WHOLE_NUMBERS = {
+    "trials": (1, None), "search_epochs": (1, None), "epochs": (1, None), "seeds": (1, None),
+    "batch_size": (1, None), "seed": (0, MAX_SEED), "train_sequences": (1, MAX_SEQUENCES),
+    "validation_sequences": (MIN_VALIDATION_SEQUENCES, MAX_SEQUENCES), "test_sequences": (1, MAX_SEQUENCES),
+}  # fmt: skip
 # The settings that decide a run folder's results (`RunFolder`), beside the task, backend and data.
 # Not `seeds`: each seed's final run is a folder of its own, so a rerun with more seeds reuses the others.
 FOLDER_SETTINGS = (
@@ -93,6 +110,36 @@ class Settings:
     figures: str | None = None
     publish: bool = False
     start_over: bool = False
+
+    def __post_init__(self):
+        """Raises UsageError naming the first setting that no run can have.
+
+        `run_tuner.py` checks its options as it parses them; this catches the
+        same mistakes in settings made in Python (a notebook, a study).
+        """
+        choices = {"task": task_names(), "preset": PRESETS, "tuner": TUNERS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise UsageError(
+                    f"Settings.{name} is {getattr(self, name)!r}; expected one of {list(allowed)}"
+                )
+        for name, (low, high) in WHOLE_NUMBERS.items():
+            value = getattr(self, name)
+            if value is None and name in PRESET_SETTINGS:
+                continue
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if not whole or value < low or (high is not None and value > high):
+                bound = f"in {low:,}..{high:,}" if high is not None else f">= {low:,}"
+                raise UsageError(f"Settings.{name} is {value!r}; expected a whole number {bound}")
+        margin = self.search_margin
+        if margin is not None and (
+            not isinstance(margin, int | float) or isinstance(margin, bool) or not 0 <= margin <= 1
+        ):
+            raise UsageError(f"Settings.search_margin is {margin!r}; expected a number in [0, 1]")
+        for name in ("data", "out", "results", "figures"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):  # an empty one: `check_outputs`
+                raise UsageError(f"Settings.{name} is {value!r}; expected a path (or None)")
 
     def with_paths(self, backend=None):
         """These settings with the output paths filled in; `backend` (which runs) is needed to publish.
