@@ -7,9 +7,9 @@ Every model takes the same inputs and gives the same output:
     output: float32 `(batch, 1)`, the probability that the anchor's digit
         occurs among the real slots.
 
-The cross-attention model accepts any number of slots; the fully-connected
-baseline needs exactly `max_len`. One encoder (shared weights) embeds the
-anchor and every slot.
+The cross-attention model and the Deep Sets baseline accept any number of
+slots; the fully-connected baseline at most `max_len`. One encoder (shared
+weights) embeds the anchor and every slot.
 """
 
 import keras
@@ -18,14 +18,15 @@ from keras import layers
 
 from mnist_vit.backbone import sequence_backbone
 from mnist_vit.cross_attention import AnchorCrossAttention
+from mnist_vit.heads import flattened_slots, fully_connected_stack
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length, roc_auc
 from mnist_vit.presentation import Examples, Presentation, register_presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
+from mnist_vit.slots import MaskedSum
 from mnist_vit.task_model import TaskModel
-from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, register_task
+from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, LARGE_PRESET, POOLING, ModelSpec, Task, register_task
 
 NAME = "anchor"
 ATTENTION_LAYER = "cross_attention"
@@ -115,6 +116,26 @@ def attention_weights_model(model):
     return keras.Model(model.inputs, weights, name="anchor_attention_weights")
 
 
+def build_anchor_deepsets(encoder, head=HeadConfig()):
+    """Deep Sets detector: phi on each slot alone, summed, joined with the anchor's encoding, then rho.
+
+    phi is Dense(head_units, relu) then Dense(head_units); rho is
+    Dense(head_units, relu) on `[pooled, anchor]`, dropout `head.dropout`,
+    and one logistic unit. No image is ever compared with another: the
+    pooled sum can hold the sequence's digit histogram, and rho must find
+    the anchor's digit in it.
+    """
+    inputs, sequence, anchor = sequence_backbone(encoder, head, has_anchor=True, attention=False)
+    x = layers.Dense(head.head_units, activation="relu", name="phi_hidden")(sequence)
+    x = layers.Dense(head.head_units, name="phi_output")(x)
+    pooled = MaskedSum(name="pooled")(x, inputs["mask"])
+    x = layers.Concatenate(name="concat")([pooled, anchor])
+    x = layers.Dense(head.head_units, activation="relu", name="rho_hidden")(x)
+    x = layers.Dropout(head.dropout, name="rho_dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return TaskModel(inputs, outputs, task=NAME, name="anchor_deepsets")
+
+
 def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     """Fully-connected baseline: anchor and `max_len` slot embeddings, concatenated, dense layers.
 
@@ -122,11 +143,8 @@ def build_anchor_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     `head.dropout` and `head.head_units`.
     """
     inputs, sequence, anchor = sequence_backbone(encoder, head, has_anchor=True, attention=False)
-    sequence = ClearPaddedSlots(name="clear_padding")(sequence, inputs["mask"])
-    x = layers.Concatenate(name="concat")([anchor, FlattenSlots(max_len, name="flatten_slots")(sequence)])
-    x = layers.Dense(2 * head.head_units, activation="relu", name="fc_hidden_0")(x)
-    x = layers.Dropout(head.dropout, name="fc_dropout")(x)
-    x = layers.Dense(head.head_units, activation="relu", name="fc_hidden_1")(x)
+    x = layers.Concatenate(name="concat")([anchor, flattened_slots(sequence, inputs["mask"], max_len)])
+    x = fully_connected_stack(x, head)
     outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
     return TaskModel(inputs, outputs, task=NAME, name="anchor_fc")
 
@@ -162,8 +180,9 @@ ANCHOR = register_task(
         has_anchor=True,
         targets=anchor_occurs,
         models={
-            "transformer": ModelSpec(build_anchor_transformer),
-            "fc": ModelSpec(build_anchor_fc, any_length=False),
+            "transformer": ModelSpec(build_anchor_transformer, ATTENTION),
+            "deepsets": ModelSpec(build_anchor_deepsets, POOLING),
+            "fc": ModelSpec(build_anchor_fc, FULLY_CONNECTED, any_length=False),
         },
         loss=keras.losses.BinaryCrossentropy,
         metrics=lambda: ["accuracy", keras.metrics.AUC(name="auc")],
@@ -184,7 +203,7 @@ ANCHOR = register_task(
 register_presentation(
     NAME,
     Presentation(
-        labels={"transformer": "Transformer", "fc": "fully connected"},
+        labels={"transformer": "Transformer", "deepsets": "Deep Sets", "fc": "fully connected"},
         describe_prediction=describe_prediction,
         confidence=confidence,
         describe_results=describe_results,

@@ -2,14 +2,18 @@
 
 A task's model is this backbone plus its head: the attention models keep
 `head.num_blocks` self-attention blocks, the pooling and fully-connected
-baselines none (`attention=False`).
+baselines none (`attention=False`). Without `positions` the slots are a set:
+every model but the fully-connected one (which flattens them in order) gives
+the same answer for any order of the images. Tasks about order turn
+`positions` on.
 """
 
-from mnist_vit.slots import encode_slots, sequence_inputs
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.slots import SlotPositions, encode_slots, sequence_inputs
 from mnist_vit.transformer_block import TransformerEncoderBlock
 
 
-def sequence_backbone(encoder, head, has_anchor=False, attention=True):
+def sequence_backbone(encoder, head, has_anchor=False, attention=True, positions=False):
     """The model inputs and the features of every slot.
 
     Args:
@@ -21,6 +25,9 @@ def sequence_backbone(encoder, head, has_anchor=False, attention=True):
             encode it with the same encoder.
         attention: bool. Apply `head.num_blocks` pre-norm self-attention
             blocks (`block_0`, ...) that never attend to padding; False: none.
+        positions: bool. Add a learned embedding of each slot's position
+            to its encoding (`SlotPositions`, layer `positions`), before the
+            blocks; the model then takes at most `MAX_LEN` slots.
 
     Returns:
         `(inputs, slots, anchor)`: the inputs dict (`"sequence"` float32
@@ -33,6 +40,8 @@ def sequence_backbone(encoder, head, has_anchor=False, attention=True):
     inputs = sequence_inputs(has_anchor=has_anchor)
     anchor = encoder(inputs["anchor"]) if has_anchor else None
     slots = encode_slots(encoder, inputs["sequence"])
+    if positions:
+        slots = SlotPositions(MAX_LEN, name="positions")(slots)
     for i in range(head.num_blocks if attention else 0):
         slots = TransformerEncoderBlock(head.num_heads, head.ff_dim, head.dropout, name=f"block_{i}")(
             slots, padding_mask=inputs["mask"]

@@ -120,7 +120,10 @@ def run(task, settings, splits):
             per_seed = [
                 train_and_test(task, model_name, hyperparameters, splits, settings, seed) for seed in seeds
             ]
+            spec = task.models[model_name]
             models[model_name] = {
+                "kind": spec.kind,
+                "positions": spec.positions,
                 "hyperparameters": {
                     **hyperparameters.to_dict(),
                     "epochs": settings.epochs,

@@ -1,20 +1,24 @@
-"""The README's results table: every committed default run of the main job, a row per task, model and backend.
+"""The README's tables of the main job's committed default runs: the answer, and every result.
 
 Rendered with `mnist_vit.report` from the results files that
 `mnist_vit.experiment.run_experiment` writes (`experiments/results/<task>.json`
 for the reference backend, `experiments/results/<backend>/<task>.json` for the
-others); each task's wording comes from its `Presentation`.
+others); each task's wording comes from its `Presentation`. The answer table
+(`render_answer`) has a row per task: the attention model, the pooling and the
+fully-connected baselines, and what attention gains over pooling, seed by seed.
 """
 
 import json
 import os
+
+import numpy as np
 
 from mnist_vit.backends import BACKENDS
 from mnist_vit.presentation import presentation_of
 from mnist_vit.report import Table, markdown
 from mnist_vit.results import DIFFERS, REFERENCE_BACKEND, backend_folder, compare_to_reference, with_std
 from mnist_vit.settings import PUBLISHED_RESULTS
-from mnist_vit.tasks import get_task, task_names
+from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, POOLING, get_task, task_names
 
 RESULTS = Table(
     columns=(
@@ -25,6 +29,21 @@ RESULTS = Table(
     f"{REFERENCE_BACKEND} reference) and `experiments/results/<backend>/*.json`; mean ± sample std over the "
     "training seeds where there are several. Test sets: MNIST's test split, never used for tuning or model "
     "selection; sequences of lengths 1..10 with a fixed seed. Each run's command, on {machine}:\n\n{runs}",
+)  # fmt: skip
+
+
+ANSWER = Table(
+    columns=(
+        ("task", "{task}"), ("test headline", "{headline}"), ("attention", "{attention}"),
+        ("pooling (Deep Sets)", "{pooling}"), ("fully connected", "{fully_connected}"),
+        ("attention - pooling, per seed", "{difference}"), ("beyond twice its spread?", "{verdict}"),
+        ("learned positions in", "{positions}"),
+    ),
+    caption=f"Written by `python experiments/update_readme.py` from `experiments/results/<task>.json` (the "
+    f"{REFERENCE_BACKEND} runs of `python experiments/run_tuner.py --task <task> --publish`); mean ± sample "
+    "std over the training seeds. The difference pairs the attention and pooling models trained with the "
+    "same seed; its spread is the std of those differences. Every model of a task trains with the "
+    "hyperparameters the search found for the attention model.",
 )  # fmt: skip
 
 
@@ -122,8 +141,55 @@ def agreement(name, run, reference):
     return verdict
 
 
+def answer_row(task, run):
+    """The answer table's row of `task`: its models by kind, and attention minus pooling seed by seed.
+
+    `run` is the task's reference results file, or None when it has none
+    (the row then says how to make it).
+    """
+    headline = task.headline
+    if run is None:
+        missing = f"no results file yet: `python experiments/run_tuner.py --task {task.name} --publish`"
+        return {
+            "task": task.name, "headline": headline.replace("_", " "), "attention": missing, "pooling": "",
+            "fully_connected": "", "difference": "", "verdict": "", "positions": "",
+        }  # fmt: skip
+    by_kind = {spec.kind: name for name, spec in task.models.items() if name in run["models"]}
+
+    def figure(kind):
+        name = by_kind.get(kind)
+        return "not trained" if name is None else with_std(run["models"][name]["test"], headline)
+
+    row = {
+        "task": task.name, "headline": headline.replace("_", " "), "attention": figure(ATTENTION),
+        "pooling": figure(POOLING), "fully_connected": figure(FULLY_CONNECTED), "difference": "n/a",
+        "verdict": "n/a",
+    }  # fmt: skip
+    row["positions"] = ", ".join(name for name, spec in task.models.items() if spec.positions) or "none"
+    if ATTENTION in by_kind and POOLING in by_kind:
+        attention, pooling = (run["models"][by_kind[kind]]["per_seed"] for kind in (ATTENTION, POOLING))
+        pairs = zip(attention, pooling, strict=True)
+        differences = np.array([a[headline] - p[headline] for a, p in pairs])
+        if len(differences) > 1:
+            mean, spread = float(differences.mean()), float(differences.std(ddof=1))
+            row["difference"] = f"{mean:+.4f} ± {spread:.4f}"
+            if abs(mean) <= 2 * spread:
+                row["verdict"] = "no: a tie"
+            else:
+                row["verdict"] = "yes: attention ahead" if mean > 0 else "yes: pooling ahead"
+    return row
+
+
+def render_answer(runs):
+    """The answer table: a row per registered task, from its reference run in `runs` (`committed_runs`)."""
+    references = {name: run for name, run in runs if run["backend"] == REFERENCE_BACKEND}
+    rows = [answer_row(get_task(name), references.get(name)) for name in task_names()]
+    return markdown(ANSWER, {}, rows)
+
+
 def readme_blocks(folder=PUBLISHED_RESULTS):
-    """`{block name: text}` of README.md: the results table from the results files in `folder`."""
+    """`{block name: text}` of README.md: the answer and results tables from the results files in `folder`."""
     classification_path = os.path.join(folder, "classification.json")
     classification = read_results(classification_path) if os.path.exists(classification_path) else None
-    return {"results": render_results(classification, committed_runs(folder))}
+    runs = committed_runs(folder)
+    return {"answer": render_answer(runs), "results": render_results(classification, runs)}

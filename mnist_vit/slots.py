@@ -116,6 +116,50 @@ class FlattenSlots(keras.layers.Layer):
         return {**super().get_config(), "num_slots": self.num_slots}
 
 
+@keras.saving.register_keras_serializable(package="mnist_vit")
+class SlotPositions(keras.layers.Layer):
+    """Adds a learned embedding of each slot's position: `(batch, slots, dim)` -> `(batch, slots, dim)`.
+
+    Gives order to models that would otherwise see a set. Positions are
+    learned for `num_slots` slots only, so a model with them takes at most
+    `num_slots` (`max_slots`); more raise a `ValueError` that says so.
+    Padded slots get an embedding too: mask them downstream, as ever.
+
+    Args:
+        num_slots: int. The most slots accepted (the task's `max_len`).
+    """
+
+    def __init__(self, num_slots, **kwargs):
+        super().__init__(**kwargs)
+        if num_slots < 1:
+            raise ValueError(f"num_slots must be positive, got {num_slots}")
+        self.num_slots = num_slots
+
+    def _check(self, shape):
+        if shape[1] is not None and shape[1] > self.num_slots:
+            raise ValueError(
+                f"A model with learned positions takes at most {self.num_slots} slots, got {shape[1]}"
+            )
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            shape=(self.num_slots, input_shape[-1]), initializer="random_normal", name="embeddings"
+        )
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        # More slots than positions cannot pass unseen: the slice stops at `num_slots` and the shapes differ.
+        positions = ops.convert_to_tensor(self.embeddings)[: ops.shape(inputs)[1]]
+        return inputs + ops.cast(positions, inputs.dtype)[None]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "num_slots": self.num_slots}
+
+
 def required_slots(model):
     """The slot count `model` needs, or None if it takes sequences of their own length.
 
@@ -129,12 +173,12 @@ def required_slots(model):
 
 
 def max_slots(model):
-    """The most slots `model` takes (`required_slots`, else a `FlattenSlots`' `num_slots`), or None."""
+    """The most slots `model` takes (`required_slots`, else a `FlattenSlots` or `SlotPositions` limit)."""
     fixed = required_slots(model)
     if fixed is not None:
         return fixed
     for layer in model.layers:
-        if isinstance(layer, FlattenSlots):
+        if isinstance(layer, FlattenSlots | SlotPositions):
             return layer.num_slots
     return None
 

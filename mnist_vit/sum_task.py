@@ -11,20 +11,25 @@ needs exactly `max_len` slots and regresses one number. Padded slots never
 change a prediction. Models learn from sums only, never from digit labels.
 """
 
-import keras
 import numpy as np
-from keras import layers, ops
+from keras import layers
 
 from mnist_vit.backbone import sequence_backbone
+from mnist_vit.counting import (
+    COUNT_TRAINING,
+    LABELS,
+    describe_count_results,
+    whole_number_caption,
+    whole_number_confidence,
+)
 from mnist_vit.digit_head import expected_sum, slot_digits, sum_model
+from mnist_vit.heads import fully_connected_count
 from mnist_vit.hyperparameters import HeadConfig
-from mnist_vit.metrics import by_length
 from mnist_vit.presentation import Examples, Presentation, register_presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.slots import ClearPaddedSlots, FlattenSlots
 from mnist_vit.task_model import TaskModel
-from mnist_vit.tasks import LARGE_PRESET, ModelSpec, Task, register_task
+from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, LARGE_PRESET, POOLING, ModelSpec, Task, register_task
 
 NAME = "sum"
 MEAN_DIGIT = 4.5
@@ -38,46 +43,6 @@ def mean_sum(max_len):
 def digit_sums(digits, mask, anchor_digits=None):
     """Targets: the sum of the real slots' digits, float32 `(n,)` (see `Task.targets`)."""
     return np.where(mask, digits, 0).sum(axis=1).astype("float32")
-
-
-@keras.saving.register_keras_serializable(package="mnist_vit")
-def exact_match(y_true, y_pred):
-    """1.0 where `round(y_pred) == y_true`, else 0.0; shapes `(batch, 1)`."""
-    return ops.cast(ops.equal(ops.round(y_pred), ops.cast(y_true, y_pred.dtype)), "float32")
-
-
-@keras.saving.register_keras_serializable(package="mnist_vit")
-class ExactAccuracy(keras.metrics.MeanMetricWrapper):
-    """Fraction of sequences whose rounded predicted sum equals the true sum."""
-
-    def __init__(self, name="exact_accuracy", dtype=None):
-        super().__init__(exact_match, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
-
-
-def sum_metrics(predictions, targets, lengths):
-    """Test metrics of the sum task.
-
-    Args:
-        predictions: float `(n,)` or `(n, 1)`, predicted sums.
-        targets: float `(n,)`, true sums.
-        lengths: int `(n,)`, sequence lengths.
-
-    Returns:
-        dict with `exact_accuracy` (round(prediction) == sum), `mse`, `mae`
-        and `exact_accuracy_by_length` (`{length: accuracy}`).
-    """
-    predictions = np.asarray(predictions, dtype="float64").reshape(-1)
-    targets = np.asarray(targets, dtype="float64")
-    exact = np.round(predictions) == targets
-    return {
-        "exact_accuracy": float(exact.mean()),
-        "mse": float(np.mean((predictions - targets) ** 2)),
-        "mae": float(np.mean(np.abs(predictions - targets))),
-        "exact_accuracy_by_length": by_length(exact, lengths),
-    }
 
 
 def build_sum_transformer(encoder, head=HeadConfig()):
@@ -130,14 +95,7 @@ def build_sum_fc(encoder, head=HeadConfig(), max_len=MAX_LEN):
     `head.dropout` and `head.head_units`.
     """
     inputs, x, _ = sequence_backbone(encoder, head, attention=False)
-    x = ClearPaddedSlots(name="clear_padding")(x, inputs["mask"])
-    x = FlattenSlots(max_len, name="flatten_slots")(x)
-    x = layers.Dense(2 * head.head_units, activation="relu", name="fc_hidden_0")(x)
-    x = layers.Dropout(head.dropout, name="fc_dropout")(x)
-    x = layers.Dense(head.head_units, activation="relu", name="fc_hidden_1")(x)
-    outputs = layers.Dense(
-        1, bias_initializer=keras.initializers.Constant(mean_sum(max_len)), name="fc_output"
-    )(x)
+    outputs = fully_connected_count(x, inputs["mask"], head, max_len, start=mean_sum(max_len))
     return TaskModel(inputs, outputs, task=NAME, name="sum_fc")
 
 
@@ -146,22 +104,12 @@ def describe_prediction(value, count):
     return f"predicted sum: {round(value)} (model output {value:.3f}) for {count} images"
 
 
-def confidence(value):
-    """1 for an output on a whole number, 0 half-way between two."""
-    return max(0.0, 1.0 - 2.0 * abs(value - round(value)))
-
-
 def describe_results(test):
     """The README's summary of a model's test metrics."""
-    text = f"exact {with_std(test, 'exact_accuracy')}, MSE {with_std(test, 'mse', 3)}, MAE {test['mae']:.3f}"
+    text = describe_count_results(test)
     if test.get("exact_accuracy_by_long_length"):
         text += f", exact at length 20: {with_std(test, 'exact_accuracy_by_long_length', 3, entry='20')}"
     return text
-
-
-def example_caption(value, target):
-    """The caption of one example in the examples figure, and whether the rounded sum is right."""
-    return f"pred {value:.2f}, true {target:.0f}", round(value) == target
 
 
 SUM = register_task(
@@ -170,17 +118,11 @@ SUM = register_task(
         has_anchor=False,
         targets=digit_sums,
         models={
-            "transformer": ModelSpec(build_sum_transformer),
-            "deepsets": ModelSpec(build_sum_deepsets),
-            "fc": ModelSpec(build_sum_fc, any_length=False),
+            "transformer": ModelSpec(build_sum_transformer, ATTENTION),
+            "deepsets": ModelSpec(build_sum_deepsets, POOLING),
+            "fc": ModelSpec(build_sum_fc, FULLY_CONNECTED, any_length=False),
         },
-        loss=lambda: keras.losses.Huber(delta=1.0),
-        metrics=lambda: [ExactAccuracy(), "mse", "mae"],
-        monitor="val_exact_accuracy",
-        mode="max",
-        test_metrics=sum_metrics,
-        headline="exact_accuracy",
-        key_metrics=("mse",),
+        **COUNT_TRAINING,
         long_lengths=True,
         num_blocks=(1, 2),
         presets={
@@ -200,11 +142,11 @@ SUM = register_task(
 register_presentation(
     NAME,
     Presentation(
-        labels={"transformer": "Transformer", "deepsets": "Deep Sets", "fc": "fully connected"},
+        labels=LABELS,
         describe_prediction=describe_prediction,
-        confidence=confidence,
+        confidence=whole_number_confidence,
         describe_results=describe_results,
         original={"transformer": "0.66 exact, MSE 1.18", "fc": "0.27 exact, MSE 1.69"},
-        examples=Examples("Sum task: test sequences, Transformer prediction vs truth", example_caption),
+        examples=Examples("Sum task: test sequences, Transformer prediction vs truth", whole_number_caption),
     ),
 )

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from mnist_vit.errors import UsageError
 
 ANCHOR_INPUT = "anchor"  # the name of the anchor image's model input, in tasks that have one
+# What a model does with the slots, for the tables that compare them (`ModelSpec.kind`).
+ATTENTION, POOLING, FULLY_CONNECTED = "attention", "pooling", "fully connected"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +35,20 @@ class ModelSpec:
     Attributes:
         build: `(encoder, head: HeadConfig) -> TaskModel`, where `encoder` is
             a built image encoder (`mnist_vit.encoder.build_encoder`).
+        kind: str. `ATTENTION` (self- or cross-attention between the
+            images), `POOLING` (each image on its own, then pooled: Deep Sets)
+            or `FULLY_CONNECTED` (the slots flattened in order).
+        positions: bool. The model adds a learned position embedding to
+            each slot (`mnist_vit.backbone.sequence_backbone`), so order
+            reaches it; the results file says so.
         any_length: bool. The model takes sequences of any length (the
-            fully-connected baselines take at most `MAX_LEN` images).
+            fully-connected baselines and models with learned positions
+            take at most `MAX_LEN` images).
     """
 
     build: Callable
+    kind: str
+    positions: bool = False
     any_length: bool = True
 
 

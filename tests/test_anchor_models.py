@@ -20,16 +20,16 @@ LENGTHS = [1, 4, 10]
 
 
 def tiny_models():
-    return {"transformer": tiny_model("anchor", "transformer"), "fc": tiny_model("anchor", "fc")}
+    return {name: tiny_model("anchor", name) for name in ("transformer", "deepsets", "fc")}
 
 
-@pytest.mark.parametrize("name", ["transformer", "fc"])
+@pytest.mark.parametrize("name", ["transformer", "deepsets", "fc"])
 def test_output_is_a_probability_per_sequence(name):
     p = tiny_models()[name].predict(random_inputs(LENGTHS, anchor=True), verbose=0)
     assert p.shape == (3, 1) and np.all((p > 0) & (p < 1))
 
 
-@pytest.mark.parametrize("name", ["transformer", "fc"])
+@pytest.mark.parametrize("name", ["transformer", "deepsets", "fc"])
 def test_padding_content_does_not_change_predictions(name):
     model = tiny_models()[name]
     inputs = random_inputs(LENGTHS, anchor=True)
@@ -37,8 +37,9 @@ def test_padding_content_does_not_change_predictions(name):
     np.testing.assert_allclose(model.predict(with_noisy_padding(inputs), verbose=0), clean, atol=1e-5)
 
 
-def test_extra_padded_slots_do_not_change_predictions():
-    model = tiny_model("anchor", "transformer")
+@pytest.mark.parametrize("name", ["transformer", "deepsets"])
+def test_extra_padded_slots_do_not_change_predictions(name):
+    model = tiny_model("anchor", name)
     inputs = random_inputs(LENGTHS, anchor=True)
     clean = model.predict(inputs, verbose=0)
     np.testing.assert_allclose(model.predict(with_extra_slots(inputs), verbose=0), clean, atol=1e-5)
@@ -60,7 +61,7 @@ def test_fc_rejects_wrong_slot_count():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["transformer", "fc"])
+@pytest.mark.parametrize("name", ["transformer", "deepsets", "fc"])
 def test_keras_file_round_trip_in_fresh_process(tmp_path, name):
     model = tiny_models()[name]
     path = tmp_path / f"{name}.keras"

@@ -24,12 +24,17 @@ MODELS = {
     "sum_deepsets": (lambda: tiny_model("sum", "deepsets"), False),
     "sum_fc": (lambda: tiny_model("sum", "fc"), False),
     "anchor_transformer": (lambda: tiny_model("anchor", "transformer"), True),
+    "anchor_deepsets": (lambda: tiny_model("anchor", "deepsets"), True),
     "anchor_fc": (lambda: tiny_model("anchor", "fc"), True),
+    "distinct_deepsets": (lambda: tiny_model("distinct", "deepsets"), False),
+    "ascents_transformer": (lambda: tiny_model("ascents", "transformer"), False),
 }
 
 TARGETS = {  # per task, float32 (4, 1) targets of the training batch
     "sum": np.array([[3.0], [17.0], [45.0], [30.0]], dtype="float32"),
     "anchor": np.array([[1.0], [0.0], [1.0], [0.0]], dtype="float32"),
+    "distinct": np.array([[1.0], [3.0], [7.0], [5.0]], dtype="float32"),
+    "ascents": np.array([[0.0], [2.0], [5.0], [3.0]], dtype="float32"),
 }
 
 

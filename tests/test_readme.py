@@ -135,3 +135,51 @@ def test_the_readmes_library_call_names_the_real_function_and_settings():
     settings_call = next(call for call in calls if getattr(call.func, "id", None) == "Settings")
     assert {keyword.arg for keyword in settings_call.keywords} <= fields
     assert len([line for line in code.splitlines() if line.strip()]) == 3
+
+
+def test_the_answer_pairs_attention_and_pooling_seed_by_seed():
+    from mnist_vit.results_table import answer_row
+    from mnist_vit.tasks import get_task
+
+    def run(attention, pooling):
+        models = {"transformer": attention, "deepsets": pooling, "fc": [0.2, 0.3, 0.25]}
+        return {
+            "models": {
+                name: {
+                    "test": {"exact_accuracy": sum(values) / 3, "exact_accuracy_std": 0.01},
+                    "per_seed": [{"exact_accuracy": value} for value in values],
+                }
+                for name, values in models.items()
+            }
+        }
+
+    sum_task = get_task("sum")
+    # Seed by seed attention is ahead by 0.02, 0.03, 0.025: beyond twice the differences' spread.
+    ahead = answer_row(sum_task, run([0.92, 0.95, 0.93], [0.90, 0.92, 0.905]))
+    assert ahead["difference"] == "+0.0250 ± 0.0050" and ahead["verdict"] == "yes: attention ahead"
+    tie = answer_row(sum_task, run([0.92, 0.95, 0.93], [0.93, 0.94, 0.93]))
+    assert tie["difference"] == "+0.0000 ± 0.0100" and tie["verdict"] == "no: a tie"
+    behind = answer_row(sum_task, run([0.90, 0.92, 0.905], [0.92, 0.95, 0.93]))
+    assert behind["verdict"] == "yes: pooling ahead"
+    assert ahead["positions"] == "none" and answer_row(get_task("ascents"), None)["positions"] == ""
+    without_pooling = run([0.92, 0.95, 0.93], [0.9, 0.9, 0.9])
+    del without_pooling["models"]["deepsets"]
+    row = answer_row(sum_task, without_pooling)
+    assert row["pooling"] == "not trained" and row["verdict"] == "n/a"
+    assert "--task distinct --publish" in answer_row(get_task("distinct"), None)["attention"]
+
+
+def test_an_order_task_names_its_models_with_positions():
+    from mnist_vit.results_table import answer_row
+    from mnist_vit.tasks import get_task
+
+    per_seed = [{"exact_accuracy": 0.5}]
+    run = {
+        "models": {
+            name: {"test": {"exact_accuracy": 0.5}, "per_seed": per_seed}
+            for name in ("transformer", "deepsets", "fc")
+        }
+    }
+    row = answer_row(get_task("ascents"), run)
+    assert row["positions"] == "transformer, deepsets"
+    assert row["difference"] == "n/a"  # one seed: no spread to judge a difference by

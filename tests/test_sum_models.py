@@ -142,7 +142,7 @@ def test_short_fit_beats_constant_predictor(tmp_path):
 
 
 def test_exact_accuracy_metric():
-    from mnist_vit.sum_task import ExactAccuracy
+    from mnist_vit.counting import ExactAccuracy
 
     metric = ExactAccuracy()
     metric.update_state(np.array([[3.0], [5.0], [7.0]]), np.array([[3.4], [5.6], [6.5]]))

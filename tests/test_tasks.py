@@ -11,6 +11,7 @@ from run_script import ROOT
 
 from mnist_vit import tasks
 from mnist_vit.backbone import sequence_backbone
+from mnist_vit.counting import ExactAccuracy
 from mnist_vit.errors import ModelFileError
 from mnist_vit.experiment import run_experiment
 from mnist_vit.hyperparameters import Hyperparameters
@@ -18,7 +19,6 @@ from mnist_vit.metrics import by_length
 from mnist_vit.model_files import declared_model, load_task_model
 from mnist_vit.settings import Settings
 from mnist_vit.slots import MaskedSum
-from mnist_vit.sum_task import ExactAccuracy
 from mnist_vit.task_model import TaskModel
 
 TINY_RUN = dict(
@@ -27,7 +27,7 @@ TINY_RUN = dict(
 )  # fmt: skip
 
 
-def distinct_digits(digits, mask, anchor_digits=None):
+def different_digits(digits, mask, anchor_digits=None):
     """How many different digits the real slots hold."""
     return np.array([len(set(row[real])) for row, real in zip(digits, mask, strict=True)], "float32")
 
@@ -36,7 +36,7 @@ def build_counter(encoder, head):
     inputs, x, _ = sequence_backbone(encoder, head)
     pooled = MaskedSum(name="pooled")(x, inputs["mask"])
     outputs = keras.layers.Dense(1, name="count")(pooled)
-    return TaskModel(inputs, outputs, task="distinct", name="distinct_counter")
+    return TaskModel(inputs, outputs, task="tally", name="tally_counter")
 
 
 def count_metrics(predictions, targets, lengths):
@@ -44,11 +44,11 @@ def count_metrics(predictions, targets, lengths):
     return {"exact_accuracy": float(exact.mean()), "exact_accuracy_by_length": by_length(exact, lengths)}
 
 
-DISTINCT = tasks.Task(
-    name="distinct",
+TALLY = tasks.Task(
+    name="tally",
     has_anchor=False,
-    targets=distinct_digits,
-    models={"attention": tasks.ModelSpec(build_counter)},
+    targets=different_digits,
+    models={"attention": tasks.ModelSpec(build_counter, tasks.ATTENTION)},
     loss=lambda: "mse",
     metrics=lambda: [ExactAccuracy()],
     monitor="val_exact_accuracy",
@@ -60,35 +60,39 @@ DISTINCT = tasks.Task(
 
 
 @pytest.fixture
-def distinct_task(monkeypatch):
-    """The `DISTINCT` task, registered for one test."""
+def tally_task(monkeypatch):
+    """The `TALLY` task, registered for one test."""
     # Built-in tasks first: one imported during the test would register only in the test's copy.
     tasks.load_builtin_tasks()
     monkeypatch.setattr(tasks, "_REGISTRY", dict(tasks._REGISTRY))
-    return tasks.register_task(DISTINCT)
+    return tasks.register_task(TALLY)
 
 
 @pytest.mark.slow
-def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path, distinct_task):
+def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path, tally_task):
     committed = sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir())
     out = tmp_path / "run"
-    settings = Settings(task="distinct", **TINY_RUN, data=mnist_path, out=str(out))
+    settings = Settings(task="tally", **TINY_RUN, data=mnist_path, out=str(out))
     results = run_experiment(settings)
     assert json.loads((out / "results.json").read_text()) == results
     assert results["processes"] == 1 and results["wall_seconds"] > 0
-    assert results["task"] == "distinct" and results["settings"]["seeds"] == 2
+    assert results["task"] == "tally" and results["settings"]["seeds"] == 2
     # A preset without a search margin keeps the best trial.
     assert results["settings"]["search_margin"] == 0.0
     assert results["search"]["chosen_trial"] == results["search"]["best_trials"][0]["trial_id"]
     test = results["models"]["attention"]["test"]
     assert 0.0 <= test["exact_accuracy"] <= 1.0 and "exact_accuracy_std" in test
     assert len(results["models"]["attention"]["per_seed"]) == 2
+    assert (
+        results["models"]["attention"]["kind"] == "attention"
+        and not results["models"]["attention"]["positions"]
+    )
     assert {p.name for p in (out / "figures").iterdir()} == {
-        "distinct_training.png",
-        "distinct_by_length.png",
+        "tally_training.png",
+        "tally_by_length.png",
     }
     model, task = load_task_model(str(out / "final" / "attention" / "seed_0" / "train" / "final.keras"))
-    assert task is distinct_task and model.name == "distinct_counter"
+    assert task is tally_task and model.name == "tally_counter"
     # The same settings again reuse the finished work, and its time counts on from the first's.
     again = run_experiment(settings)
     assert again["models"] == results["models"]
@@ -97,10 +101,10 @@ def test_a_task_defined_outside_the_package_runs_end_to_end(tmp_path, mnist_path
     assert sorted(p.stat().st_mtime for p in (ROOT / "experiments" / "results").iterdir()) == committed
 
 
-def test_targets_come_from_the_task(tiny_split, distinct_task):
+def test_targets_come_from_the_task(tiny_split, tally_task):
     from mnist_vit.sequences import sample_sequences
 
-    sequences = sample_sequences(tiny_split.labels, 50, distinct_task, seed=0)
+    sequences = sample_sequences(tiny_split.labels, 50, tally_task, seed=0)
     for row in range(50):
         digits = tiny_split.labels[sequences.indices[row, sequences.mask[row]]]
         assert sequences.targets[row] == len(set(digits))
@@ -124,12 +128,12 @@ def test_a_model_loads_as_the_task_it_declared_or_not_at_all(tmp_path):
         load_task_model(str(path), ("anchor", declared[1]))
 
 
-def test_a_model_whose_task_is_not_registered_is_refused(tmp_path, distinct_task, monkeypatch):
+def test_a_model_whose_task_is_not_registered_is_refused(tmp_path, tally_task, monkeypatch):
     path = tmp_path / "counter.keras"
     image = keras.Input((28, 28, 1))
     encoder = keras.Model(image, keras.layers.Flatten()(image))
     build_counter(encoder, Hyperparameters().head).save(path)
-    monkeypatch.setattr(tasks, "_REGISTRY", {k: v for k, v in tasks._REGISTRY.items() if k != "distinct"})
+    monkeypatch.setattr(tasks, "_REGISTRY", {k: v for k, v in tasks._REGISTRY.items() if k != "tally"})
     with pytest.raises(ModelFileError, match="records no task"):
         load_task_model(str(path))
 

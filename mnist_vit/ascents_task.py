@@ -1,0 +1,72 @@
+"""The ascents task: given 1-10 digit images in order, how often is a digit larger than the one before it?
+
+Every model takes the same inputs and gives the same output:
+    inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels 0..255.
+    inputs["mask"]: bool `(batch, slots)`, true on real slots.
+    output: float32 `(batch, 1)`, the predicted count, 0..9 (`mnist_vit.counting`).
+
+An order task: the answer changes when the images are reordered, so the
+attention model and the Deep Sets baseline get a learned position embedding
+(`positions`), and take at most `MAX_LEN` images; the fully-connected
+baseline sees order through its layout. Models learn from the count only,
+never from digit labels.
+"""
+
+from mnist_vit.counting import (
+    COUNT_TRAINING,
+    LABELS,
+    count_models,
+    describe_count_results,
+    whole_number_caption,
+    whole_number_confidence,
+)
+from mnist_vit.presentation import Examples, Presentation, register_presentation
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.tasks import LARGE_PRESET, Task, register_task
+
+NAME = "ascents"
+# P(next digit > digit) for independent uniform digits: 45 of the 100 pairs.
+ASCENT_CHANCE = 0.45
+# The mean count over lengths uniform on 1..MAX_LEN: a length-n sequence has n - 1 adjacent pairs.
+MEAN_ASCENTS = ASCENT_CHANCE * (MAX_LEN - 1) / 2
+
+
+def ascents(digits, mask, anchor_digits=None):
+    """Targets: how many real slots hold a larger digit than the slot before, float32 `(n,)`.
+
+    Real slots are a prefix of each row, so a pair counts when its second
+    slot is real (see `Task.targets`).
+    """
+    return ((digits[:, 1:] > digits[:, :-1]) & mask[:, 1:]).sum(axis=1).astype("float32")
+
+
+def describe_prediction(value, count):
+    """The command line's answer."""
+    return f"ascents: {round(value)} (model output {value:.3f}) in {count} images"
+
+
+ASCENTS = register_task(
+    Task(
+        name=NAME,
+        has_anchor=False,
+        targets=ascents,
+        models=count_models(NAME, start=MEAN_ASCENTS, positions=True),
+        **COUNT_TRAINING,
+        num_blocks=(1, 2),
+        presets={
+            "cpu": dict(trials=3, search_epochs=2, epochs=19, train_sequences=16000, seeds=3),
+            "large": LARGE_PRESET,
+        },
+    )
+)
+
+register_presentation(
+    NAME,
+    Presentation(
+        labels={**LABELS, "transformer": "Transformer + positions", "deepsets": "Deep Sets + positions"},
+        describe_prediction=describe_prediction,
+        confidence=whole_number_confidence,
+        describe_results=describe_count_results,
+        examples=Examples("Ascents task: test sequences, Transformer count vs truth", whole_number_caption),
+    ),
+)

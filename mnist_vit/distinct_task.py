@@ -1,0 +1,70 @@
+"""The distinct task: given 1-10 digit images, how many different digits are among them (1..10)?
+
+Every model takes the same inputs and gives the same output:
+    inputs["sequence"]: float32 `(batch, slots, 28, 28, 1)`, raw pixels 0..255.
+    inputs["mask"]: bool `(batch, slots)`, true on real slots.
+    output: float32 `(batch, 1)`, the predicted count (`mnist_vit.counting`).
+
+A set task: the answer does not depend on the images' order, and the digit
+histogram decides it, so a Deep Sets model whose pooled features can hold
+that histogram can in principle answer as well as attention. Models learn
+from the count only, never from digit labels.
+"""
+
+import numpy as np
+
+from mnist_vit.counting import (
+    COUNT_TRAINING,
+    LABELS,
+    count_models,
+    describe_count_results,
+    whole_number_caption,
+    whole_number_confidence,
+)
+from mnist_vit.presentation import Examples, Presentation, register_presentation
+from mnist_vit.sequences import MAX_LEN
+from mnist_vit.tasks import LARGE_PRESET, Task, register_task
+
+NAME = "distinct"
+DIGITS = 10
+# The mean count over lengths uniform on 1..MAX_LEN: n images hold 10 (1 - 0.9^n) different digits on average.
+MEAN_DISTINCT = float(np.mean([DIGITS * (1 - 0.9**n) for n in range(1, MAX_LEN + 1)]))
+
+
+def distinct_digits(digits, mask, anchor_digits=None):
+    """Targets: how many different digits the real slots hold, float32 `(n,)` (see `Task.targets`)."""
+    present = ((digits[:, :, None] == np.arange(DIGITS)) & mask[:, :, None]).any(axis=1)
+    return present.sum(axis=1).astype("float32")
+
+
+def describe_prediction(value, count):
+    """The command line's answer."""
+    return f"distinct digits: {round(value)} (model output {value:.3f}) among {count} images"
+
+
+DISTINCT = register_task(
+    Task(
+        name=NAME,
+        has_anchor=False,
+        targets=distinct_digits,
+        models=count_models(NAME, start=MEAN_DISTINCT),
+        **COUNT_TRAINING,
+        long_lengths=True,
+        num_blocks=(1, 2),
+        presets={
+            "cpu": dict(trials=3, search_epochs=2, epochs=19, train_sequences=16000, seeds=3),
+            "large": LARGE_PRESET,
+        },
+    )
+)
+
+register_presentation(
+    NAME,
+    Presentation(
+        labels=LABELS,
+        describe_prediction=describe_prediction,
+        confidence=whole_number_confidence,
+        describe_results=describe_count_results,
+        examples=Examples("Distinct task: test sequences, Transformer count vs truth", whole_number_caption),
+    ),
+)
