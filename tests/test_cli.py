@@ -31,6 +31,7 @@ def files(tmp_path_factory, mnist_path):
     tiny_model("sum", "transformer").save(folder / "sum.keras")
     tiny_model("sum", "fc").save(folder / "sum_fc.keras")
     tiny_model("anchor", "transformer").save(folder / "anchor.keras")
+    tiny_model("ascents", "transformer").save(folder / "ascents.keras")
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(folder / "not_mnist_vit.keras")
     (folder / "truncated.keras").write_bytes((folder / "sum.keras").read_bytes()[:400])
     (folder / "text.png").write_text("not an image")
@@ -75,6 +76,13 @@ def test_predict_anchor_prints_answer_and_probability(files, capsys):
     assert out.startswith(f"anchor's digit occurs: {answer} (probability")
 
 
+def test_predict_answers_an_order_task_in_its_own_words(files, capsys):
+    paths = [files / f"dark_on_light_{i}.png" for i in range(4)]
+    code, out, err = run_cli(["predict", "--model", files / "ascents.keras", *paths], capsys)
+    assert code == 0, err
+    assert out.startswith("ascents: ") and "in 4 images" in out and "confidence: " in out
+
+
 def test_evaluate_reports_the_task_metrics(files, mnist_path, capsys):
     argv = ["evaluate", "--model", files / "sum_fc.keras", "--task", "sum", "--data", mnist_path]
     code, out, err = run_cli([*argv, "--split", "validation", "--sequences", "64"], capsys)
@@ -91,6 +99,10 @@ BAD_INPUTS = {
     "folder as image": (["predict", "--model", "sum.keras", "."], "is a folder"),
     "zero images": (["predict", "--model", "sum.keras"], "required: IMAGE"),
     "too many images": (["predict", "--model", "sum_fc.keras", *["dark_on_light_0.png"] * 11], "at most 10"),
+    "more images than positions": (
+        ["predict", "--model", "ascents.keras", *["dark_on_light_0.png"] * 11],
+        "takes at most 10 images, got 11",
+    ),
     "anchor with sum model": (
         ["predict", "--model", "sum.keras", "--anchor", "dark_on_light_0.png", "dark_on_light_1.png"],
         "takes no --anchor",
