@@ -1,0 +1,138 @@
+"""Do a trained Deep Sets model's pooled features hold the digit histogram? A linear read-out, seed by seed.
+
+MNIST has ten classes, so a sequence's digit histogram (how many of each digit
+it holds) decides every set task: a Deep Sets model whose pooled features
+(its `pooled` layer, the masked sum of phi over the real slots) hold that
+histogram can answer any of them as well as attention can. This study reads
+a finished main-job run (`--run`, default `runs/<task>`): for each seed's
+trained Deep Sets model it fits a least-squares linear map from the pooled
+features to the histogram on half of the fixed test sequences and reads the
+other half, reporting the share of sequences whose whole histogram is read
+right (every count rounded to the true one) and the share of counts read
+right. The same read-out of an untrained model of the same shape (fresh
+weights, seeded) is the control: what the architecture alone gives.
+
+The results file goes into the run folder (`<run>/histogram.json`);
+`--publish` writes `experiments/results/findings/histogram_<task>.json`.
+
+    python experiments/run_tuner.py --task distinct --data ../shared/data/mnist.npz
+    python experiments/studies/study_histogram.py --task distinct --data ../shared/data/mnist.npz
+"""
+
+import os
+
+import numpy as np
+from harness import run_study
+
+from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.errors import UsageError
+from mnist_vit.results import run_metadata, summarize
+from mnist_vit.settings import PUBLISHED_RESULTS
+from mnist_vit.tasks import POOLING, task_names
+
+DIGITS = 10
+POOLED_LAYER = "pooled"
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="distinct", choices=task_names())
+    parser.add_argument("--run", help="the finished run folder of the main job (default runs/<task>)")
+    parser.add_argument("--sequences", type=bounded_int(100, 1_000_000), default=4000, help="test sequences")
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument(
+        "--publish", action="store_true", help="write experiments/results/findings/histogram_<task>.json"
+    )
+    parser.add_argument("--results", help="results file (default <run>/histogram.json)")
+    args = parser.parse_args(argv)
+    args.out = args.run or os.path.join("runs", args.task)
+    published = os.path.join(PUBLISHED_RESULTS, "findings", f"histogram_{args.task}.json")
+    args.results = args.results or (published if args.publish else os.path.join(args.out, "histogram.json"))
+    return args
+
+
+def histograms(digits, mask):
+    """How many of each digit the real slots hold: int `(n, 10)` from digits and mask `(n, slots)`."""
+    return ((digits[:, :, None] == np.arange(DIGITS)) & mask[:, :, None]).sum(axis=1)
+
+
+def linear_readout(features, targets):
+    """Least squares from `features` `(n, d)` and a bias to `targets` `(n, k)`, fit on half, read on half.
+
+    Returns:
+        dict: `exact_histogram`, the share of held-out rows whose every
+        rounded output equals its target, and `count_accuracy`, the share of
+        held-out entries rounded right.
+    """
+    features = np.concatenate([features, np.ones((len(features), 1))], axis=1).astype("float64")
+    half = len(features) // 2
+    weights, *_ = np.linalg.lstsq(features[:half], targets[:half], rcond=None)
+    right = np.round(features[half:] @ weights) == targets[half:]
+    return {"exact_histogram": float(right.all(axis=1).mean()), "count_accuracy": float(right.mean())}
+
+
+def study(task, args, splits):
+    """Reads out every seed's trained and untrained pooled features; returns the results dict."""
+    import keras
+
+    from mnist_vit.run_folder import read_model
+    from mnist_vit.sequences import MAX_LEN, TEST_SEED, SequenceBatches
+    from mnist_vit.training import FINAL_MODEL, final_run_dir
+
+    model_name = next((name for name, spec in task.models.items() if spec.kind == POOLING), None)
+    if model_name is None:
+        raise UsageError(f"task {task.name} has no pooling model")
+    split = splits["test"]
+    batches = SequenceBatches(split, task, args.sequences, batch_size=500, seed=TEST_SEED, pad_to=MAX_LEN)
+    rows = batches.served_rows()
+    mask = batches.sequences.mask[rows]
+    digits = np.where(mask, split.labels[np.maximum(batches.sequences.indices[rows], 0)], -1)
+    truth = histograms(digits, mask)
+    folder = os.path.join(args.out, "final", model_name)
+    seeds = sorted(
+        int(name.removeprefix("seed_"))
+        for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+        if name.startswith("seed_") and os.path.exists(os.path.join(folder, name, "train", FINAL_MODEL))
+    )
+    if not seeds:
+        raise UsageError(f"{args.out} holds no finished {model_name} model: run the main job first")
+    per_seed = []
+    for seed in seeds:
+        path = os.path.join(final_run_dir(args.out, model_name, seed), "train", FINAL_MODEL)
+        trained = read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
+        if POOLED_LAYER not in {layer.name for layer in trained.layers}:
+            raise UsageError(f"the {model_name} model of task {task.name} has no {POOLED_LAYER!r} layer")
+        keras.utils.set_random_seed(seed)
+        untrained = type(trained).from_config(trained.get_config())
+        row = {"seed": seed}
+        for name, model in (("trained", trained), ("untrained", untrained)):
+            pooled = keras.Model(model.inputs, model.get_layer(POOLED_LAYER).output)
+            features = np.asarray(pooled.predict(batches, verbose=0), dtype="float64")
+            row[name] = linear_readout(features, truth)
+        trained_share, untrained_share = (row[name]["exact_histogram"] for name in ("trained", "untrained"))
+        print(
+            f"seed {seed}: histogram read exactly for {trained_share:.4f} (untrained {untrained_share:.4f})"
+        )
+        per_seed.append(row)
+    return {
+        "task": task.name,
+        **run_metadata(),
+        "settings": {"model": model_name, "run": args.out, "sequences": args.sequences, "seeds": seeds},
+        "per_seed": per_seed,
+        "trained": summarize([row["trained"] for row in per_seed]),
+        "untrained": summarize([row["untrained"] for row in per_seed]),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    results = run_study(args, study)
+    for name in ("trained", "untrained"):
+        found = results[name]
+        print(f"{name}: histogram exact {found['exact_histogram']:.4f} ± {found['exact_histogram_std']:.4f}")
+    print(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
