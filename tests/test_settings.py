@@ -19,7 +19,7 @@ from mnist_vit.settings import Settings
         ({"validation_sequences": None}, "Settings.validation_sequences is None"),
         ({"seed": -1}, "Settings.seed is -1"),
         ({"search_margin": float("nan")}, "Settings.search_margin is nan; expected a number in [0, 1]"),
-        ({"task": "nope"}, "Settings.task is 'nope'; expected one of ['anchor', 'sum']"),
+        ({"task": "nope"}, "Settings.task is 'nope'; expected one of ['anchor', 'ascents', 'distinct'"),
         ({"tuner": "grid"}, "Settings.tuner is 'grid'"),
         ({"out": 3}, "Settings.out is 3; expected a path"),
     ],
