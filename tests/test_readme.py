@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from run_script import EXPERIMENTS, ROOT, STUDIES, script_env
+from run_script import EXPERIMENTS, ROOT, STUDIES, on_reference_backend_only, script_env
 
 from mnist_vit.results_table import read_results, render_results
 
@@ -25,13 +25,20 @@ def check(root):
     )  # fmt: skip
 
 
-@pytest.mark.slow
+def once(test):
+    """`test`, marked slow and run on the reference backend's pass only: the documents are one."""
+    for mark in on_reference_backend_only():
+        test = mark(test)
+    return test
+
+
+@once
 def test_every_generated_block_matches_the_committed_results_files():
     result = check(ROOT)
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.slow
+@once
 def test_check_names_a_block_that_is_out_of_date_and_changes_nothing(tmp_path):
     copy_root = tmp_path / "checkout"
     shutil.copytree(EXPERIMENTS, copy_root / "experiments", ignore=shutil.ignore_patterns("__pycache__"))

@@ -48,7 +48,7 @@ def test_every_backend_and_the_control_train_the_same_steps(tmp_path, mnist_path
     ("args", "fragment"),
     [
         (["--backends", "jax", "torch"], "--backends must include tensorflow"),
-        (["--task", "anchor", "--model", "deepsets"], "'deepsets' is not a model of task anchor"),
+        (["--task", "anchor", "--model", "rnn"], "'rnn' is not a model of task anchor"),
         (["--data", "/nonexistent/mnist.npz"], "MNIST file not found"),
         (["--steps", "10001"], "--steps: expected a whole number in 1..10,000"),
     ],

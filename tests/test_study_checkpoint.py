@@ -66,11 +66,13 @@ def test_another_model_is_studied_in_a_folder_of_its_own(tmp_path, mnist_path):
     assert task.name == "sum" and model.name == "sum_fc"
 
 
-def test_a_model_of_another_task_is_one_clear_error(mnist_path):
+def test_a_model_the_task_does_not_have_is_one_clear_error(mnist_path):
     result = run_experiment(
-        "studies/study_checkpoint.py", ["--task", "anchor", "--model", "deepsets", "--data", mnist_path]
+        "studies/study_checkpoint.py", ["--task", "anchor", "--model", "rnn", "--data", mnist_path]
     )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "'deepsets'" in errors[0] and "transformer, fc" in errors[0], result.stderr
+    assert len(errors) == 1 and "'rnn'" in errors[0] and "transformer, deepsets, fc" in errors[0], (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
