@@ -76,8 +76,27 @@ class ClearPaddedSlots(keras.layers.Layer):
         return inputs_shape
 
 
+class SlotLimit(keras.layers.Layer):
+    """A layer that takes at most `num_slots` slots; more raise a `ValueError` naming `MODEL`."""
+
+    MODEL = "The model"
+
+    def __init__(self, num_slots, **kwargs):
+        super().__init__(**kwargs)
+        if num_slots < 1:
+            raise ValueError(f"num_slots must be positive, got {num_slots}")
+        self.num_slots = num_slots
+
+    def _check(self, shape):
+        if shape[1] is not None and shape[1] > self.num_slots:
+            raise ValueError(f"{self.MODEL} takes at most {self.num_slots} slots, got {shape[1]}")
+
+    def get_config(self):
+        return {**super().get_config(), "num_slots": self.num_slots}
+
+
 @keras.saving.register_keras_serializable(package="mnist_vit")
-class FlattenSlots(keras.layers.Layer):
+class FlattenSlots(SlotLimit):
     """Concatenates slot embeddings into one vector of `num_slots` slots, zero-padded.
 
     `(batch, slots, dim)` -> `(batch, num_slots * dim)` for any `slots` up to
@@ -90,17 +109,7 @@ class FlattenSlots(keras.layers.Layer):
         num_slots: int. The most slots accepted (the task's `max_len`).
     """
 
-    def __init__(self, num_slots, **kwargs):
-        super().__init__(**kwargs)
-        if num_slots < 1:
-            raise ValueError(f"num_slots must be positive, got {num_slots}")
-        self.num_slots = num_slots
-
-    def _check(self, shape):
-        if shape[1] is not None and shape[1] > self.num_slots:
-            raise ValueError(
-                f"The fully-connected model takes at most {self.num_slots} slots, got {shape[1]}"
-            )
+    MODEL = "The fully-connected model"
 
     def call(self, inputs):
         self._check(inputs.shape)
@@ -112,12 +121,9 @@ class FlattenSlots(keras.layers.Layer):
         self._check(input_shape)
         return (input_shape[0], self.num_slots * input_shape[2])
 
-    def get_config(self):
-        return {**super().get_config(), "num_slots": self.num_slots}
-
 
 @keras.saving.register_keras_serializable(package="mnist_vit")
-class SlotPositions(keras.layers.Layer):
+class SlotPositions(SlotLimit):
     """Adds a learned embedding of each slot's position: `(batch, slots, dim)` -> `(batch, slots, dim)`.
 
     Gives order to models that would otherwise see a set. Positions are
@@ -129,17 +135,7 @@ class SlotPositions(keras.layers.Layer):
         num_slots: int. The most slots accepted (the task's `max_len`).
     """
 
-    def __init__(self, num_slots, **kwargs):
-        super().__init__(**kwargs)
-        if num_slots < 1:
-            raise ValueError(f"num_slots must be positive, got {num_slots}")
-        self.num_slots = num_slots
-
-    def _check(self, shape):
-        if shape[1] is not None and shape[1] > self.num_slots:
-            raise ValueError(
-                f"A model with learned positions takes at most {self.num_slots} slots, got {shape[1]}"
-            )
+    MODEL = "A model with learned positions"
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(
@@ -155,9 +151,6 @@ class SlotPositions(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
         return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "num_slots": self.num_slots}
 
 
 def required_slots(model):
@@ -178,7 +171,7 @@ def max_slots(model):
     if fixed is not None:
         return fixed
     for layer in model.layers:
-        if isinstance(layer, FlattenSlots | SlotPositions):
+        if isinstance(layer, SlotLimit):
             return layer.num_slots
     return None
 
