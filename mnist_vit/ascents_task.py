@@ -12,17 +12,10 @@ baseline sees order through its layout. Models learn from the count only,
 never from digit labels.
 """
 
-from mnist_vit.counting import (
-    COUNT_TRAINING,
-    LABELS,
-    count_models,
-    describe_count_results,
-    whole_number_caption,
-    whole_number_confidence,
-)
-from mnist_vit.presentation import Examples, Presentation, register_presentation
+from mnist_vit.counting import COUNT_TRAINING, LABELS, count_models, count_presentation, count_presets
+from mnist_vit.presentation import register_presentation
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.tasks import LARGE_PRESET, Task, register_task
+from mnist_vit.tasks import Task, register_task
 
 NAME = "ascents"
 # P(next digit > digit) for independent uniform digits: 45 of the 100 pairs.
@@ -53,20 +46,15 @@ ASCENTS = register_task(
         models=count_models(NAME, start=MEAN_ASCENTS, positions=True),
         **COUNT_TRAINING,
         num_blocks=(1, 2),
-        presets={
-            "cpu": dict(trials=3, search_epochs=2, epochs=19, train_sequences=16000, seeds=3),
-            "large": LARGE_PRESET,
-        },
+        presets=count_presets(),
     )
 )
 
 register_presentation(
     NAME,
-    Presentation(
+    count_presentation(
+        "Ascents task: test sequences, Transformer count vs truth",
+        describe_prediction,
         labels={**LABELS, "transformer": "Transformer + positions", "deepsets": "Deep Sets + positions"},
-        describe_prediction=describe_prediction,
-        confidence=whole_number_confidence,
-        describe_results=describe_count_results,
-        examples=Examples("Ascents task: test sequences, Transformer count vs truth", whole_number_caption),
     ),
 )

@@ -6,7 +6,8 @@ that number rounded. Training minimises a Huber loss and watches
 test reports the exact share, MSE and MAE (`count_metrics`); the command line
 says how close the output is to a whole number (`whole_number_confidence`).
 `count_models` builds a counting task's attention model, Deep Sets and
-fully-connected baselines.
+fully-connected baselines; `count_presets` and `count_presentation` give the
+budgets and the wording these tasks share.
 """
 
 import keras
@@ -17,10 +18,11 @@ from mnist_vit.backbone import sequence_backbone
 from mnist_vit.heads import fully_connected_count, pooled_count, slot_count
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length
+from mnist_vit.presentation import Examples, Presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.task_model import TaskModel
-from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, POOLING, ModelSpec
+from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, LARGE_PRESET, POOLING, ModelSpec
 
 LABELS = {"transformer": "Transformer", "deepsets": "Deep Sets", "fc": "fully connected"}
 
@@ -90,6 +92,26 @@ COUNT_TRAINING = dict(
     headline="exact_accuracy",
     key_metrics=("mse",),
 )
+
+
+def count_presets(**cpu_changes):
+    """A whole-number task's presets: `"cpu"` (an hour on 2 CPU cores) with `cpu_changes`, and `"large"`."""
+    cpu = dict(trials=3, search_epochs=2, epochs=19, train_sequences=16000, seeds=3)
+    return {"cpu": {**cpu, **cpu_changes}, "large": LARGE_PRESET}
+
+
+def count_presentation(
+    title, describe_prediction, labels=LABELS, describe_results=describe_count_results, original=None
+):
+    """A whole-number task's `Presentation`: answers are rounded outputs; `title` titles the examples."""
+    return Presentation(
+        labels=labels,
+        describe_prediction=describe_prediction,
+        confidence=whole_number_confidence,
+        describe_results=describe_results,
+        original=original or {},
+        examples=Examples(title, whole_number_caption),
+    )
 
 
 def count_models(task_name, start, positions=False):

@@ -13,17 +13,10 @@ from the count only, never from digit labels.
 
 import numpy as np
 
-from mnist_vit.counting import (
-    COUNT_TRAINING,
-    LABELS,
-    count_models,
-    describe_count_results,
-    whole_number_caption,
-    whole_number_confidence,
-)
-from mnist_vit.presentation import Examples, Presentation, register_presentation
+from mnist_vit.counting import COUNT_TRAINING, count_models, count_presentation, count_presets
+from mnist_vit.presentation import register_presentation
 from mnist_vit.sequences import MAX_LEN
-from mnist_vit.tasks import LARGE_PRESET, Task, register_task
+from mnist_vit.tasks import Task, register_task
 
 NAME = "distinct"
 DIGITS = 10
@@ -51,20 +44,10 @@ DISTINCT = register_task(
         **COUNT_TRAINING,
         long_lengths=True,
         num_blocks=(1, 2),
-        presets={
-            "cpu": dict(trials=3, search_epochs=2, epochs=19, train_sequences=16000, seeds=3),
-            "large": LARGE_PRESET,
-        },
+        presets=count_presets(),
     )
 )
 
 register_presentation(
-    NAME,
-    Presentation(
-        labels=LABELS,
-        describe_prediction=describe_prediction,
-        confidence=whole_number_confidence,
-        describe_results=describe_count_results,
-        examples=Examples("Distinct task: test sequences, Transformer count vs truth", whole_number_caption),
-    ),
+    NAME, count_presentation("Distinct task: test sequences, Transformer count vs truth", describe_prediction)
 )

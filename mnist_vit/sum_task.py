@@ -15,21 +15,15 @@ import numpy as np
 from keras import layers
 
 from mnist_vit.backbone import sequence_backbone
-from mnist_vit.counting import (
-    COUNT_TRAINING,
-    LABELS,
-    describe_count_results,
-    whole_number_caption,
-    whole_number_confidence,
-)
+from mnist_vit.counting import COUNT_TRAINING, count_presentation, count_presets, describe_count_results
 from mnist_vit.digit_head import expected_sum, slot_digits, sum_model
 from mnist_vit.heads import fully_connected_count
 from mnist_vit.hyperparameters import HeadConfig
-from mnist_vit.presentation import Examples, Presentation, register_presentation
+from mnist_vit.presentation import register_presentation
 from mnist_vit.results import with_std
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.task_model import TaskModel
-from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, LARGE_PRESET, POOLING, ModelSpec, Task, register_task
+from mnist_vit.tasks import ATTENTION, FULLY_CONNECTED, POOLING, ModelSpec, Task, register_task
 
 NAME = "sum"
 MEAN_DIGIT = 4.5
@@ -125,28 +119,17 @@ SUM = register_task(
         **COUNT_TRAINING,
         long_lengths=True,
         num_blocks=(1, 2),
-        presets={
-            "cpu": dict(
-                trials=3,
-                search_epochs=2,
-                search_margin=0.04,  # experiments/results/search_study_sum.json: suggested_margin
-                epochs=19,
-                train_sequences=16000,
-                seeds=3,
-            ),
-            "large": LARGE_PRESET,
-        },
+        # experiments/results/search_study_sum.json: suggested_margin
+        presets=count_presets(search_margin=0.04),
     )
 )
 
 register_presentation(
     NAME,
-    Presentation(
-        labels=LABELS,
-        describe_prediction=describe_prediction,
-        confidence=whole_number_confidence,
+    count_presentation(
+        "Sum task: test sequences, Transformer prediction vs truth",
+        describe_prediction,
         describe_results=describe_results,
         original={"transformer": "0.66 exact, MSE 1.18", "fc": "0.27 exact, MSE 1.69"},
-        examples=Examples("Sum task: test sequences, Transformer prediction vs truth", whole_number_caption),
     ),
 )
