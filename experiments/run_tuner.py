@@ -40,6 +40,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--train-sequences", type=bounded_int(1, MAX_SEQUENCES), help="fresh training sequences per epoch"
     )
+    parser.add_argument(
+        "--train-pool",
+        type=bounded_int(1, MAX_SEQUENCES),
+        help="draw every epoch's training sequences from this many fixed ones (default: new every epoch)",
+    )
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
     parser.add_argument(
         "--seed",

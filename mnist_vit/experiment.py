@@ -155,6 +155,7 @@ def hypermodel_for(task, settings, splits, seed):
         settings.search_epochs,
         settings.batch_size,
         seed=seed,
+        pool=settings.train_pool,
     )
 
 
@@ -246,6 +247,7 @@ def train_final_model(task, model_name, hyperparameters, splits, settings, seed)
         settings.train_sequences,
         settings.validation_sequences,
         seed=seed,
+        pool=settings.train_pool,
     )
 
 
@@ -312,6 +314,7 @@ def job_results(task, settings, clock, best_trials, chosen_id, models):
             "search_epochs": settings.search_epochs,
             "search_margin": settings.search_margin,
             "epochs": settings.epochs,
+            "train_pool": settings.train_pool,
             "seed": settings.seed,
             "seeds": settings.seeds,
             "max_len": MAX_LEN,

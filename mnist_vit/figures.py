@@ -80,6 +80,36 @@ def plot_by_length(curves, labels, ylabel, title, folder, name):
     return save_figure(fig, folder, name)
 
 
+def plot_learning_curves(results, labels, folder, name):
+    """Test headline against distinct training sequences (log scale): a line per model, mean ± std shaded.
+
+    Args:
+        results: `study_learning_curves.py`'s results dict: `headline`, and
+            `curves`, model name -> list of points `{"train_sequences",
+            "fresh", "test": {headline, headline_std}}`; a point whose
+            sequences are `fresh` (new every epoch) is drawn hollow.
+        labels: dict of model name -> label.
+    """
+    headline = results["headline"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for model_name, points in results["curves"].items():
+        sizes = np.array([p["train_sequences"] for p in points], dtype=float)
+        mean = np.array([p["test"][headline] for p in points])
+        std = np.array([p["test"][f"{headline}_std"] for p in points])
+        (line,) = ax.plot(sizes, mean, "o-", ms=4, label=labels[model_name])
+        ax.fill_between(sizes, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        fresh = [p["fresh"] for p in points]
+        ax.plot(sizes[fresh], mean[fresh], "o", ms=8, mfc="white", color=line.get_color())
+    ax.set_xscale("log")
+    ax.set_xlabel("distinct training sequences (hollow: new sequences every epoch)")
+    ax.set_ylabel(f"test {headline.replace('_', ' ')}")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{results['task']}: test {headline.replace('_', ' ')} by training sequences, mean ± std")
+    return save_figure(fig, folder, name)
+
+
 def example_rows(targets, count):
     """Row indices of up to `count` examples that differ in their answers, in order.
 

@@ -114,10 +114,20 @@ class SequenceHyperModel(keras_tuner.HyperModel):
         epochs: int. Epochs per trial (sets the learning-rate schedule).
         batch_size: int.
         seed: int. Seed of every trial's initial weights and training sequences.
+        pool: None or int: the training sequences' pool (`SequenceBatches`).
     """
 
     def __init__(
-        self, task, splits, train_sequences, validation_sequences, epochs, batch_size, seed=0, **kwargs
+        self,
+        task,
+        splits,
+        train_sequences,
+        validation_sequences,
+        epochs,
+        batch_size,
+        seed=0,
+        pool=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.task = task
@@ -127,6 +137,7 @@ class SequenceHyperModel(keras_tuner.HyperModel):
         self.epochs = epochs
         self.batch_size = batch_size
         self.seed = seed
+        self.pool = pool
 
     def hyperparameters(self, hp):
         """The `Hyperparameters` a trial with `hp` trains with."""
@@ -141,7 +152,13 @@ class SequenceHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, **kwargs):
         train = SequenceBatches(
-            self.splits["train"], self.task, self.train_sequences, self.batch_size, seed=self.seed, fresh=True
+            self.splits["train"],
+            self.task,
+            self.train_sequences,
+            self.batch_size,
+            seed=self.seed,
+            fresh=True,
+            pool=self.pool,
         )
         validation = SequenceBatches(
             self.splits["validation"],

@@ -46,6 +46,22 @@ class SequenceSet:
     def __len__(self):
         return len(self.targets)
 
+    def take(self, rows):
+        """The sequences at `rows` (int `(k,)`, repeats allowed), as a `SequenceSet`."""
+        anchors = None if self.anchors is None else self.anchors[rows]
+        return SequenceSet(self.indices[rows], self.mask[rows], self.targets[rows], anchors)
+
+
+def pool_rows(pool, num_sequences, seed):
+    """`num_sequences` rows of a pool of `pool` sequences, each served equally often (within one).
+
+    Returns int `(num_sequences,)`: shuffled passes over `0..pool-1`, as many
+    as needed, the last one cut short; the order comes from `seed`.
+    """
+    rng = np.random.default_rng(seed)
+    passes = -(-num_sequences // pool)
+    return np.concatenate([rng.permutation(pool) for _ in range(passes)])[:num_sequences]
+
 
 def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=None, seed=0):
     """Draws a sequence set from a split's labels.
@@ -112,6 +128,10 @@ class SequenceBatches(keras.utils.PyDataset):
         lengths: `(low, high)`, inclusive range of sequence lengths.
         fresh: bool. Draw new sequences each epoch (training), from seed
             `(seed, epoch)`, and serve the batches in a shuffled order.
+        pool: None, or int (with `fresh`): draw each epoch's sequences
+            from one fixed set of `pool` sequences (seed `seed`), each
+            served equally often (`pool_rows`), so that training sees
+            `pool` distinct sequences in all. None: every epoch's are new.
         pad_to: None or int, see above.
         workers: int. Threads that prepare batches (Keras's `PyDataset`
             option). Defaults to `2`: with more than one, Keras's TensorFlow
@@ -130,6 +150,7 @@ class SequenceBatches(keras.utils.PyDataset):
         seed=0,
         lengths=(1, MAX_LEN),
         fresh=False,
+        pool=None,
         pad_to=None,
         workers=2,
         **kwargs,
@@ -137,6 +158,8 @@ class SequenceBatches(keras.utils.PyDataset):
         super().__init__(workers=workers, **kwargs)
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if pool is not None and (not fresh or pool < 1):
+            raise ValueError(f"a pool of sequences needs fresh=True and pool >= 1, got pool={pool}")
         if pad_to is not None and pad_to < lengths[1]:
             raise ValueError(f"pad_to={pad_to} is shorter than the longest sequence ({lengths[1]})")
         self.split = split
@@ -149,18 +172,21 @@ class SequenceBatches(keras.utils.PyDataset):
         self.pad_to = pad_to
         self.mask_dtype = mask_dtype()
         self.epoch = 0
+        self._pool = None if pool is None else self._sample(pool, seed)
         self._draw()
 
-    def _draw(self):
-        seed = [self.seed, self.epoch] if self.fresh else self.seed
-        self.sequences = sample_sequences(
-            self.split.labels,
-            self.num_sequences,
-            self.task,
-            lengths=self.lengths,
-            slots=self.pad_to,
-            seed=seed,
+    def _sample(self, num_sequences, seed):
+        return sample_sequences(
+            self.split.labels, num_sequences, self.task, lengths=self.lengths, slots=self.pad_to, seed=seed
         )
+
+    def _draw(self):
+        if self._pool is not None:
+            rows = pool_rows(len(self._pool), self.num_sequences, [self.seed, self.epoch])
+            self.sequences = self._pool.take(rows)
+        else:
+            seed = [self.seed, self.epoch] if self.fresh else self.seed
+            self.sequences = self._sample(self.num_sequences, seed)
         if self.pad_to is None:
             self.order = np.argsort(self.sequences.lengths, kind="stable")
         else:

@@ -39,13 +39,14 @@ PRESET_SETTINGS = (
 WHOLE_NUMBERS = {
     "trials": (1, None), "search_epochs": (1, None), "epochs": (1, None), "seeds": (1, None),
     "batch_size": (1, None), "seed": (0, MAX_SEED), "train_sequences": (1, MAX_SEQUENCES),
+    "train_pool": (1, MAX_SEQUENCES),
     "validation_sequences": (MIN_VALIDATION_SEQUENCES, MAX_SEQUENCES), "test_sequences": (1, MAX_SEQUENCES),
 }  # fmt: skip
 # The settings that decide a run folder's results (`RunFolder`), beside the task, backend and data.
 # Not `seeds`: each seed's final run is a folder of its own, so a rerun with more seeds reuses the others.
 FOLDER_SETTINGS = (
     "preset", "tuner", "trials", "search_epochs", "search_margin", "epochs", "train_sequences",
-    "batch_size", "seed", "validation_sequences", "test_sequences", "data_parallel",
+    "train_pool", "batch_size", "seed", "validation_sequences", "test_sequences", "data_parallel",
 )  # fmt: skip
 
 
@@ -72,6 +73,10 @@ class Settings:
             score beats theirs by more than this.
         epochs, train_sequences: int. Each final model's epochs and fresh
             training sequences per epoch.
+        train_pool: int or None. Draw every epoch's training sequences (the
+            search's and the final models') from one fixed set of this many
+            sequences per seed, so a model learns from that many distinct
+            sequences; None: new ones every epoch.
         seeds: int. Final runs per model, with seeds `seed`, `seed + 1`, ...
         seed: int. The search's seed (the same seed proposes the same trials).
         batch_size: int.
@@ -97,6 +102,7 @@ class Settings:
     search_margin: float | None = None
     epochs: int | None = None
     train_sequences: int | None = None
+    train_pool: int | None = None
     seeds: int | None = None
     seed: int = 0
     batch_size: int | None = None
@@ -125,7 +131,7 @@ class Settings:
                 )
         for name, (low, high) in WHOLE_NUMBERS.items():
             value = getattr(self, name)
-            if value is None and name in PRESET_SETTINGS:
+            if value is None and (name in PRESET_SETTINGS or name == "train_pool"):
                 continue
             whole = isinstance(value, int) and not isinstance(value, bool)
             if not whole or value < low or (high is not None and value > high):

@@ -83,6 +83,7 @@ def train_sequence_model(
     validation_sequences,
     seed=0,
     lengths=(1, MAX_LEN),
+    pool=None,
     verbose="auto",
 ):
     """Trains one model with `model.fit` for every epoch; returns `(model, history)`.
@@ -91,7 +92,8 @@ def train_sequence_model(
     those of earlier processes included when it resumed
     (`mnist_vit.callbacks.read_history`).
 
-    Training sequences are drawn afresh every epoch from the train split;
+    Training sequences are drawn afresh every epoch from the train split
+    (from a fixed set of `pool` sequences unless `pool` is None);
     validation sequences are fixed (seed `VALIDATION_SEED`) and drawn from the
     validation split; both have lengths uniform on `lengths` (inclusive).
     The model returned is the model at the end of the learning-rate
@@ -106,11 +108,12 @@ def train_sequence_model(
         hyperparameters: `Hyperparameters`.
         splits: dict of `Split` with "train" and "validation".
         seed: int. Seeds Keras's random state and the training sequences.
+        pool: None or int, see `SequenceBatches`.
     """
     keras.utils.set_random_seed(seed)
     batch_size = hyperparameters.training.batch_size
     train = SequenceBatches(
-        splits["train"], task, train_sequences, batch_size, seed=seed, lengths=lengths, fresh=True
+        splits["train"], task, train_sequences, batch_size, seed=seed, lengths=lengths, fresh=True, pool=pool
     )
     validation = SequenceBatches(
         splits["validation"],

@@ -114,6 +114,39 @@ def test_fresh_sequences_each_epoch_and_fixed_otherwise(tiny_split):
     np.testing.assert_array_equal(before_fixed, fixed.sequences.indices)
 
 
+def rows_of(sequences):
+    """Each sequence as a hashable row: its image indices and its target."""
+    return [(*row, target) for row, target in zip(sequences.indices.tolist(), sequences.targets, strict=True)]
+
+
+def test_a_pool_serves_only_its_sequences_each_equally_often_in_new_orders(tiny_split):
+    pool = SequenceBatches(tiny_split, SUM, 40, batch_size=8, fresh=True, pool=15, seed=3)
+    served, orders = [], []
+    for _ in range(3):
+        counts = np.unique(np.array(rows_of(pool.sequences)), axis=0, return_counts=True)[1]
+        assert len(counts) == 15 and set(counts) == {2, 3}  # 40 served: 10 thrice, 5 twice
+        served += rows_of(pool.sequences)
+        orders.append(pool.sequences.indices.copy())
+        pool.on_epoch_end()
+    assert len(set(served)) == 15
+    assert not np.array_equal(orders[0], orders[1])
+    again = SequenceBatches(tiny_split, SUM, 40, batch_size=8, fresh=True, pool=15, seed=3)
+    np.testing.assert_array_equal(again.sequences.indices, orders[0])
+    other_seed = SequenceBatches(tiny_split, SUM, 40, batch_size=8, fresh=True, pool=15, seed=4)
+    assert set(rows_of(other_seed.sequences)).isdisjoint(served)
+
+
+def test_a_pool_larger_than_an_epoch_still_serves_no_sequence_twice_in_one(tiny_split):
+    pool = SequenceBatches(tiny_split, SUM, 10, batch_size=4, fresh=True, pool=25)
+    assert len(set(rows_of(pool.sequences))) == 10
+
+
+@pytest.mark.parametrize("options", [dict(pool=5), dict(pool=0, fresh=True)])
+def test_a_pool_needs_fresh_epochs_and_a_positive_size(tiny_split, options):
+    with pytest.raises(ValueError, match="a pool of sequences needs fresh=True and pool >= 1"):
+        SequenceBatches(tiny_split, SUM, 10, batch_size=4, **options)
+
+
 def test_no_image_crosses_splits(mnist_path):
     from mnist_vit.data import load_splits
 

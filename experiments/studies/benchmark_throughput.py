@@ -22,15 +22,13 @@ them. The per-slot part is all that removing padding can save.
     python experiments/studies/benchmark_throughput.py --data ../shared/data/mnist.npz
 """
 
-import json
 import os
 import resource
 import time
 
-from harness import benchmark_parser, measure_backends, print_rows, write_benchmark
+from harness import benchmark_parser, hyperparameters_in, measure_backends, print_rows, write_benchmark
 
 from mnist_vit.command_line import run_main
-from mnist_vit.errors import UsageError
 from mnist_vit.settings import PUBLISHED_RESULTS
 
 # The original PyTorch project's sum Transformer (../shared/docs/reference.md):
@@ -92,19 +90,6 @@ def build_model(model_name, hyperparameters, total_steps):
     encoder = original_encoder() if model_name == "original" else build_encoder(hyperparameters.encoder)
     model = build_sum_transformer(encoder, hyperparameters.head)
     return compile_for_task(SUM, model, hyperparameters.training, total_steps)
-
-
-def tuned_hyperparameters(path):
-    """The tuned sum Transformer's `Hyperparameters` from a `run_tuner.py` results file."""
-    from mnist_vit.hyperparameters import Hyperparameters
-
-    try:
-        with open(path) as f:
-            values = json.load(f)["models"]["transformer"]["hyperparameters"]
-        run_settings = ("epochs", "train_sequences_per_epoch")
-        return Hyperparameters.from_dict({k: v for k, v in values.items() if k not in run_settings})
-    except (OSError, ValueError, KeyError) as error:
-        raise UsageError(f"cannot read the tuned sum Transformer from {path} ({error})") from None
 
 
 def peak_rss_mb():
@@ -215,7 +200,7 @@ def child_main(args):
     splits = load_splits(args.data)
     models = {
         "original": Hyperparameters.from_dict(ORIGINAL),
-        "tuned": tuned_hyperparameters(args.tuned_results),
+        "tuned": hyperparameters_in(args.tuned_results, "transformer"),
     }
     rows = []
     for model_name, hyperparameters in models.items():
@@ -230,7 +215,7 @@ def main():
     args = parse_args()
     if args.child:
         return child_main(args)
-    tuned_hyperparameters(args.tuned_results)
+    hyperparameters_in(args.tuned_results, "transformer")
     child_args = ["--tuned-results", args.tuned_results] + (["--data", args.data] if args.data else [])
     rows = []
     for _, backend_rows in measure_backends(__file__, args, child_args):

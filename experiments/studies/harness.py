@@ -32,15 +32,17 @@ from mnist_vit.command_line import (
     positive_int,
 )
 from mnist_vit.data import load_splits
-from mnist_vit.errors import BackendError
+from mnist_vit.errors import BackendError, UsageError
 from mnist_vit.results import run_metadata
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.settings import MAX_SEQUENCES, Settings
+from mnist_vit.settings import MAX_SEQUENCES, Settings, published_results
 from mnist_vit.tasks import get_task, task_names
 
 ROWS_PREFIX = "ROWS "
 WARMUP_STEPS = 3
 IMAGES = 352  # an encoder batch of the sum task: 64 sequences of 5.5 images on average
+# The entries of a results file's model "hyperparameters" that are run settings, not `Hyperparameters`.
+RUN_SETTINGS = ("epochs", "train_sequences_per_epoch")
 
 
 def add_budget_options(parser, names):
@@ -84,10 +86,34 @@ def study_settings(args, task, budget, **fixed):
     """The main job's `Settings` for a study's runs: the task's `cpu` preset, less the options given.
 
     `budget` names the study's budget options (`add_budget_options`);
-    `fixed` are settings of the study's own (e.g. `trials`).
+    `fixed` are settings of the study's own (e.g. `trials`, or an `out` other than `args.out`).
     """
     given = {name: getattr(args, name) for name in budget if getattr(args, name) is not None}
-    return Settings(task=task.name, out=args.out, **fixed, **given).with_preset(task)
+    return Settings(**{"task": task.name, "out": args.out, **fixed, **given}).with_preset(task)
+
+
+def hyperparameters_in(path, model):
+    """The `Hyperparameters` that `model` trained with in the main job's results file `path`.
+
+    Raises:
+        UsageError: `path` is missing, unreadable, or holds no such model.
+    """
+    from mnist_vit.hyperparameters import Hyperparameters
+
+    try:
+        with open(path) as f:
+            values = json.load(f)["models"][model]["hyperparameters"]
+        return Hyperparameters.from_dict({k: v for k, v in values.items() if k not in RUN_SETTINGS})
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise UsageError(f"cannot read the {model}'s hyperparameters from {path} ({error})") from None
+
+
+def committed_hyperparameters(task):
+    """The `Hyperparameters` that the committed main job's search chose for `task` (reference backend)."""
+    path = published_results(task.name)
+    if not os.path.exists(path):
+        raise UsageError(f"{path} does not exist: publish the main job's run of task {task.name} first")
+    return hyperparameters_in(path, task.searched_model)
 
 
 def run_study(args, study):

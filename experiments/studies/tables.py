@@ -15,6 +15,8 @@ under `experiments/` (paths here are relative to it):
   (`benchmark_encoder_precision.py`); `anchor-precision`: the anchor's runs in
   `ANCHOR_PRECISION`; `checkpoint`: `CHECKPOINT` (`study_checkpoint.py`);
   `backend-drift`: `BACKEND_DRIFT` (`study_backend_drift.py`);
+  `histogram-<task>`: `results/findings/histogram_<task>.json`
+  (`study_histogram.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs.
 
@@ -186,6 +188,21 @@ CHECKPOINT_TABLE = Table(
     "{settings[validation_sequences]:,} validation sequences, {settings[test_sequences]:,} test sequences. "
     "`experiments/{path}` (`{command}`, {machine}).",
 )  # fmt: skip
+HISTOGRAM = Table(
+    columns=(
+        ("seed", "{seed}"),
+        ("trained: histograms read exactly", "{trained[exact_histogram]:.4f}"),
+        ("trained: digit counts read right", "{trained[count_accuracy]:.4f}"),
+        ("untrained: histograms read exactly", "{untrained[exact_histogram]:.4f}"),
+        ("untrained: digit counts read right", "{untrained[count_accuracy]:.4f}"),
+    ),
+    caption="Histograms read exactly, mean ± std over the seeds: {trained[exact_histogram]:.4f} ± "
+    "{trained[exact_histogram_std]:.4f} trained, {untrained[exact_histogram]:.4f} ± "
+    "{untrained[exact_histogram_std]:.4f} untrained. A least-squares map from the `{settings[model]}` "
+    "model's pooled features to the ten digit counts, fit on half of {settings[sequences]:,} test sequences "
+    "and read on the other half; the run is the default `{task}` main job. `experiments/{path}` "
+    "(`{command}`, {machine}).",
+)  # fmt: skip
 STUDY_BESIDE_RUNS = Table(
     columns=(
         ("backend", "{backend}"), ("trained by", "{trained_by}"), ("test result", "{ours}"),
@@ -264,6 +281,12 @@ def render_throughput_finding(variants):
             if row["backend"] == "tensorflow"
         ]
     return markdown(THROUGHPUT_VARIANTS, {}, rows)
+
+
+def render_histogram(path):
+    """A row per seed of `study_histogram.py`: a linear map reading the histogram from the pooled features."""
+    study = read(path)
+    return markdown(HISTOGRAM, {**study, "path": path}, study["per_seed"])
 
 
 def render_checkpoint(path):
@@ -435,4 +458,7 @@ def findings_blocks():
     for name in task_names():
         if os.path.exists(os.path.join(EXPERIMENTS, "results", f"search_study_{name}.json")):
             blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
+        histogram = f"results/findings/histogram_{name}.json"
+        if os.path.exists(os.path.join(EXPERIMENTS, histogram)):
+            blocks[f"histogram-{name}"] = render_histogram(histogram)
     return blocks

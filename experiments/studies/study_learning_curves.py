@@ -1,0 +1,165 @@
+"""How much data does each model need? Test headline against the number of distinct training sequences.
+
+For each size in `--sizes` and each of the task's models (`--models`), trains
+`--seeds` models exactly as the main job trains its final models (the task's
+`cpu` preset: its epochs of `train_sequences` sequences each, the same
+learning-rate schedule, the end of the schedule tested on the same test
+sequences), with the hyperparameters that the committed main job's search
+chose (`experiments/results/<task>.json`), except that every epoch draws its
+sequences from one fixed pool of `size` sequences per seed
+(`Settings.train_pool`). So every model takes the same number of optimiser
+steps at every size, and a small pool is seen many times over: each point is
+a model trained to the end of the same schedule, not stopped early.
+
+The curve's last point is the main job itself, whose epochs draw new
+sequences (`epochs x train_sequences` of them), read from the committed
+results file when its settings match (same epochs, sequences per epoch and
+seeds); the study never retrains it. The default sizes, 50 to 16,000, include
+the 50-500 bags of Ilse, Tomczak and Welling (2018).
+
+A point costs what one final model of the main job costs (minutes on 2 CPU
+cores), so the whole grid takes hours: `--sizes` and `--models` run it in
+pieces, and any command resumes where it stopped (finished points are reused
+from their run folders). The results file holds the points of the command that
+wrote it, so the full command, run last, gathers every piece, and the study's
+wall time over all its processes; `--publish` writes
+`experiments/results/findings/learning_curves_<task>.json` and
+`figures/<task>_learning_curve.png`.
+
+    python experiments/studies/study_learning_curves.py --task anchor --data ../shared/data/mnist.npz
+"""
+
+import os
+
+from harness import committed_hyperparameters, run_study, study_outputs, study_parser, study_settings
+
+from mnist_vit.backends import import_keras
+from mnist_vit.command_line import bounded_int, run_main
+from mnist_vit.experiment import RESUME_HINT, train_and_test
+from mnist_vit.results import REFERENCE_BACKEND, run_metadata, summarize
+from mnist_vit.run_clock import RunClock
+from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_FIGURES, PUBLISHED_RESULTS, published_results
+from mnist_vit.tasks import get_task
+
+# Options that shrink the study for tests; the preset's values otherwise.
+BUDGET = ("epochs", "train_sequences", "validation_sequences", "test_sequences")
+SIZES = (50, 100, 200, 500, 2000, 16000)
+
+
+def parse_args(argv=None):
+    parser = study_parser(
+        __doc__.splitlines()[0], BUDGET, "experiments/results/findings/learning_curves_<task>.json"
+    )
+    parser.set_defaults(task="anchor")
+    parser.add_argument(
+        "--sizes", type=bounded_int(1, MAX_SEQUENCES), nargs="+", default=SIZES, help="training pools"
+    )
+    parser.add_argument("--models", nargs="+", help="the models to train (default: every model of the task)")
+    parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds 0, 1, ...")
+    parser.add_argument("--figures", help="folder for the figure (default <out>/figures)")
+    args = parser.parse_args(argv)
+    import_keras()
+    task = get_task(args.task)
+    args.models = [task.check_model(name) for name in args.models] if args.models else list(task.models)
+    args.sizes = sorted(set(args.sizes))
+    name = f"learning_curves_{args.task}"
+    study_outputs(args, name, os.path.join(PUBLISHED_RESULTS, "findings", f"{name}.json"))
+    args.figures = args.figures or (PUBLISHED_FIGURES if args.publish else os.path.join(args.out, "figures"))
+    return args
+
+
+def fresh_point(task, model_name, settings, seeds):
+    """The main job's committed runs of `model_name` as the curve's last point, or None where none match."""
+    from mnist_vit.results_table import read_results
+
+    path = published_results(task.name, REFERENCE_BACKEND)
+    if not os.path.exists(path):
+        return None
+    run = read_results(path)
+    entry = run["models"].get(model_name)
+    matches = (
+        entry is not None
+        and run["settings"]["epochs"] == settings.epochs
+        and entry["hyperparameters"]["train_sequences_per_epoch"] == settings.train_sequences
+        and run["settings"].get("train_pool") is None
+        and run["settings"]["test_sequences"] == settings.test_sequences
+        and len(entry["per_seed"]) >= len(seeds)
+        and run["settings"]["seed"] == 0
+    )
+    if not matches:
+        return None
+    per_seed = entry["per_seed"][: len(seeds)]
+    return point(task, settings.epochs * settings.train_sequences, True, per_seed)
+
+
+def point(task, sequences, fresh, per_seed):
+    """One point of a curve: its distinct training sequences, the headline per seed and their summary."""
+    headline = task.headline
+    return {
+        "train_sequences": sequences,
+        "fresh": fresh,
+        "per_seed": [row[headline] for row in per_seed],
+        "test": summarize([{headline: row[headline]} for row in per_seed]),
+    }
+
+
+def study(task, args, splits):
+    """Trains (or reuses) every point of the grid; returns the results dict."""
+    seeds = list(range(args.seeds))
+    hyperparameters = committed_hyperparameters(task)
+    settings = study_settings(args, task, BUDGET)
+    curves = {name: [] for name in args.models}
+    with RunClock(os.path.join(args.out, "clock.json")) as clock:
+        for size in args.sizes:
+            pooled = study_settings(
+                args, task, BUDGET, out=os.path.join(args.out, f"pool_{size}"), train_pool=size
+            )
+            for name in args.models:
+                per_seed = [
+                    train_and_test(task, name, hyperparameters, splits, pooled, seed) for seed in seeds
+                ]
+                curves[name].append(point(task, size, False, per_seed))
+                test = curves[name][-1]["test"]
+                print(
+                    f"{name}, {size} training sequences: test {task.headline} {test[task.headline]:.4f} "
+                    f"± {test[task.headline + '_std']:.4f}",
+                    flush=True,
+                )
+        for name in args.models:
+            last = fresh_point(task, name, settings, seeds)
+            if last is not None:
+                curves[name].append(last)
+        wall_seconds = round(clock.seconds(), 1)
+    return {
+        "task": task.name,
+        **run_metadata(),
+        "wall_seconds": wall_seconds,
+        "settings": {
+            "sizes": args.sizes,
+            "models": args.models,
+            "seeds": seeds,
+            "epochs": settings.epochs,
+            "train_sequences_per_epoch": settings.train_sequences,
+            "validation_sequences": settings.validation_sequences,
+            "test_sequences": settings.test_sequences,
+            "hyperparameters": f"the searched ones of experiments/results/{task.name}.json",
+        },
+        "headline": task.headline,
+        "curves": curves,
+    }
+
+
+def main(argv=None):
+    from mnist_vit.figures import plot_learning_curves
+    from mnist_vit.presentation import presentation_of
+
+    args = parse_args(argv)
+    results = run_study(args, study)
+    labels = {name: presentation_of(args.task).label(name) for name in results["curves"]}
+    figure = plot_learning_curves(results, labels, args.figures, f"{args.task}_learning_curve.png")
+    print(f"wrote {args.results} and {figure} ({results['wall_seconds'] / 60:.0f} minutes in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main, interrupted=RESUME_HINT)
