@@ -8,7 +8,9 @@ The head turns each slot's features into logits over the digits 0..9
   first step;
 - the exact distribution of the sum (`sum_distribution`: the convolution of
   the real slots' digit distributions);
-- the prediction, the most likely sum (`MostLikelySum`).
+- the prediction, the most likely sum (`MostLikelySum`);
+- the expected number of different digits (`DigitPresence`), the distinct
+  task's answer.
 
 `SumModel` trains on the expected sum (the compiled loss) plus the negative
 log-likelihood of the true sum under its distribution, which tells each slot
@@ -49,6 +51,11 @@ def slot_digits(x, head_units, dropout):
 def expected_sum(logits, mask):
     """Sum of the real slots' expected digit values (`DigitValue`): `(batch, 1)`."""
     return MaskedSum(name="expected_sum")(DigitValue(name="digit_value")(logits), mask)
+
+
+def expected_distinct(logits, mask):
+    """The expected number of different digits among the real slots (`DigitPresence`): `(batch, 1)`."""
+    return DigitPresence(name="expected_distinct")(logits, mask)
 
 
 def sum_model(inputs, expected, logits, task, name):
@@ -109,6 +116,39 @@ class MostLikelySum(keras.layers.Layer):
 
     def compute_output_shape(self, logits_shape, expected_sum_shape, padding_mask_shape):
         return expected_sum_shape
+
+
+@keras.saving.register_keras_serializable(package="mnist_vit")
+class DigitPresence(keras.layers.Layer):
+    """The expected number of different digits among the real slots, from each slot's digit distribution.
+
+    Call arguments:
+        logits: float `(batch, slots, 10)`, each slot's digit logits.
+        padding_mask: bool `(batch, slots)`, true on real slots.
+
+    Returns:
+        float32 `(batch, 1)`: the sum over digits `k` of the chance that some
+        real slot shows `k`, `1 - prod_i (1 - p_ik)`, slots read independently.
+
+    One-hot readings give the count itself. An untrained head (about uniform
+    readings) gives `10 (1 - 0.9^n)` for `n` slots, the mean count of `n`
+    random digits, so the model has the count's scale from the first step
+    and learns from the count alone which slots show the same digit (which
+    digit is which is never taught: any relabelling of the ten readings
+    counts the same). Padded slots count for nothing.
+    """
+
+    def call(self, logits, padding_mask):
+        logits = ops.cast(logits, "float32")
+        # log(1 - p_k) = logsumexp of the logits without k, minus logsumexp of all: stable near p_k = 1.
+        others = ops.where(ops.eye(NUM_CLASSES) > 0.5, -1e9, logits[..., None, :])
+        log_absent = ops.logsumexp(others, axis=-1) - ops.logsumexp(logits, axis=-1, keepdims=True)
+        real = ops.cast(padding_mask, "float32")[..., None]
+        log_absent_everywhere = ops.sum(real * log_absent, axis=1)  # (batch, 10)
+        return ops.sum(1.0 - ops.exp(log_absent_everywhere), axis=-1, keepdims=True)
+
+    def compute_output_shape(self, logits_shape, padding_mask_shape):
+        return (logits_shape[0], 1)
 
 
 @functools.cache

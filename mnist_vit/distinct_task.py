@@ -9,11 +9,17 @@ A set task: the answer does not depend on the images' order, and the digit
 histogram decides it, so a Deep Sets model whose pooled features can hold
 that histogram can in principle answer as well as attention. Models learn
 from the count only, never from digit labels.
+
+The Transformer and Deep Sets read each slot as a distribution over ten
+digit classes (the sum task's digit head) and answer the expected number of
+classes present (`digit_head.DigitPresence`); they differ only in the
+self-attention blocks.
 """
 
 import numpy as np
 
 from mnist_vit.counting import COUNT_TRAINING, count_models, count_presentation, count_presets
+from mnist_vit.digit_head import expected_distinct, slot_digits
 from mnist_vit.presentation import register_presentation
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.tasks import Task, register_task
@@ -30,6 +36,14 @@ def distinct_digits(digits, mask, anchor_digits=None):
     return present.sum(axis=1).astype("float32")
 
 
+def presence_count(slots, mask, head):
+    """Each real slot's digit distribution (`slot_digits`), then the expected number of digits present.
+
+    `(batch, slots, dim)` -> `(batch, 1)`; uses `head.head_units` and `head.dropout`.
+    """
+    return expected_distinct(slot_digits(slots, head.head_units, head.dropout), mask)
+
+
 def describe_prediction(value, count):
     """The command line's answer."""
     return f"distinct digits: {round(value)} (model output {value:.3f}) among {count} images"
@@ -40,7 +54,7 @@ DISTINCT = register_task(
         name=NAME,
         has_anchor=False,
         targets=distinct_digits,
-        models=count_models(NAME, start=MEAN_DISTINCT),
+        models=count_models(NAME, start=MEAN_DISTINCT, set_head=presence_count),
         **COUNT_TRAINING,
         long_lengths=True,
         num_blocks=(1, 2),

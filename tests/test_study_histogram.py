@@ -4,10 +4,11 @@ import json
 import sys
 
 import numpy as np
+from model_helpers import random_inputs, tiny_model
 from run_script import STUDIES, TINY_ANCHOR, command_options, on_reference_backend_only, run_experiment
 
 sys.path.insert(0, str(STUDIES))
-from study_histogram import histograms, linear_readout  # noqa: E402 (a study's module)
+from study_histogram import histograms, linear_readout, pooled_features  # noqa: E402 (a study's module)
 
 pytestmark = on_reference_backend_only()  # a study: subprocesses
 
@@ -31,6 +32,15 @@ def test_features_that_hold_the_histogram_read_out_exactly_and_noise_does_not():
     assert held == {"exact_histogram": 1.0, "count_accuracy": 1.0}
     noise = linear_readout(rng.normal(size=(2000, 32)), truth)
     assert noise["exact_histogram"] < 0.05 and noise["count_accuracy"] < 0.6
+
+
+def test_digit_readings_pool_into_a_histogram_of_the_real_slots_only():
+    # The distinct task's Deep Sets reads each slot as a digit distribution (no `pooled` layer).
+    model = tiny_model("distinct", "deepsets")
+    inputs = random_inputs([1, 4, 10])
+    features = pooled_features(model, inputs, inputs["mask"])
+    assert features.shape == (3, 10) and np.all(features >= 0)
+    np.testing.assert_allclose(features.sum(axis=1), [1, 4, 10], rtol=1e-5)  # one reading per real slot
 
 
 def test_the_study_reads_every_seed_of_a_finished_run(tmp_path, mnist_path):

@@ -2,7 +2,9 @@
 
 MNIST has ten classes, so a sequence's digit histogram (how many of each digit
 it holds) decides every set task: a Deep Sets model whose pooled features
-(its `pooled` layer, the masked sum of phi over the real slots) hold that
+(its `pooled` layer, the masked sum of phi over the real slots; for a model
+that reads each slot as a distribution over ten digit classes, its
+`digit_logits` layer, the sum of those distributions) hold that
 histogram can answer any of them as well as attention can. This study reads
 a finished main-job run (`--run`, default `runs/<task>`): for each seed's
 trained Deep Sets model it fits a least-squares linear map from the pooled
@@ -32,6 +34,7 @@ from mnist_vit.tasks import POOLING, task_names
 
 DIGITS = 10
 POOLED_LAYER = "pooled"
+DIGIT_LAYER = "digit_logits"  # (batch, slots, 10): each slot's digit-class logits
 
 
 def parse_args(argv=None):
@@ -71,6 +74,26 @@ def linear_readout(features, targets):
     return {"exact_histogram": float(right.all(axis=1).mean()), "count_accuracy": float(right.mean())}
 
 
+def pooled_features(model, batches, mask):
+    """`(n, features)`: the model's `pooled` layer, else the sum of its real slots' digit distributions.
+
+    Raises:
+        UsageError: the model has neither layer.
+    """
+    import keras
+
+    names = {layer.name for layer in model.layers}
+    name = next((name for name in (POOLED_LAYER, DIGIT_LAYER) if name in names), None)
+    if name is None:
+        raise UsageError(f"the model {model.name} has neither a {POOLED_LAYER!r} nor a {DIGIT_LAYER!r} layer")
+    features = keras.Model(model.inputs, model.get_layer(name).output).predict(batches, verbose=0)
+    features = np.asarray(features, dtype="float64")
+    if name == POOLED_LAYER:
+        return features
+    shifted = np.exp(features - features.max(axis=-1, keepdims=True))
+    return (shifted / shifted.sum(axis=-1, keepdims=True) * mask[..., None]).sum(axis=1)
+
+
 def study(task, args, splits):
     """Reads out every seed's trained and untrained pooled features; returns the results dict."""
     import keras
@@ -100,15 +123,11 @@ def study(task, args, splits):
     for seed in seeds:
         path = os.path.join(final_run_dir(args.out, model_name, seed), "train", FINAL_MODEL)
         trained = read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
-        if POOLED_LAYER not in {layer.name for layer in trained.layers}:
-            raise UsageError(f"the {model_name} model of task {task.name} has no {POOLED_LAYER!r} layer")
         keras.utils.set_random_seed(seed)
         untrained = type(trained).from_config(trained.get_config())
         row = {"seed": seed}
         for name, model in (("trained", trained), ("untrained", untrained)):
-            pooled = keras.Model(model.inputs, model.get_layer(POOLED_LAYER).output)
-            features = np.asarray(pooled.predict(batches, verbose=0), dtype="float64")
-            row[name] = linear_readout(features, truth)
+            row[name] = linear_readout(pooled_features(model, batches, mask), truth)
         trained_share, untrained_share = (row[name]["exact_histogram"] for name in ("trained", "untrained"))
         print(
             f"seed {seed}: histogram read exactly for {trained_share:.4f} (untrained {untrained_share:.4f})"
