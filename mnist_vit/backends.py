@@ -64,7 +64,9 @@ def _report_uncaught(error_class):
 def import_keras():
     """Imports and returns Keras with TensorFlow's log lines a user does not need silenced.
 
-    Its native start-up lines on stderr are dropped; unless
+    TensorFlow is imported here on every backend (Keras itself imports it
+    when it seeds its random state and for the TensorBoard logs); its native
+    start-up lines on stderr are dropped; unless
     `TF_CPP_MIN_LOG_LEVEL` is set, TensorFlow's runtime keeps only its
     errors (not its information lines, e.g. about memory settings), and
     TensorFlow's Python logger only its errors (not its retracing warnings:
@@ -77,6 +79,10 @@ def import_keras():
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     with quiet_native_stderr():
         import keras
+
+        if keras.backend.backend() != "tensorflow" and importlib.util.find_spec("tensorflow"):
+            # Keras imports it on every backend later (`set_random_seed`, TensorBoard): quietly, now.
+            import tensorflow  # noqa: F401
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
 
