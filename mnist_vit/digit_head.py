@@ -143,8 +143,7 @@ class DigitPresence(keras.layers.Layer):
         # log(1 - p_k) = logsumexp of the logits without k, minus logsumexp of all: stable near p_k = 1.
         others = ops.where(ops.eye(NUM_CLASSES) > 0.5, -1e9, logits[..., None, :])
         log_absent = ops.logsumexp(others, axis=-1) - ops.logsumexp(logits, axis=-1, keepdims=True)
-        real = ops.cast(padding_mask, "float32")[..., None]
-        log_absent_everywhere = ops.sum(real * log_absent, axis=1)  # (batch, 10)
+        log_absent_everywhere = masked_sum(log_absent, padding_mask)  # (batch, 10)
         return ops.sum(1.0 - ops.exp(log_absent_everywhere), axis=-1, keepdims=True)
 
     def compute_output_shape(self, logits_shape, padding_mask_shape):
