@@ -10,9 +10,17 @@ attention model and the Deep Sets baseline get a learned position embedding
 (`positions`), and take at most `MAX_LEN` images; the fully-connected
 baseline sees order through its layout. Models learn from the count only,
 never from digit labels.
+
+The Transformer reads each slot as a distribution over ten digit classes
+(the sum task's digit head, after its blocks) and each slot attends back to
+an earlier slot it learns to choose, counting the chance that its digit is
+larger (`look_back.LookBackAscents`). Deep Sets can only pool: an MLP reads
+the sum of its position-tagged slots (`heads.pooled_count`).
 """
 
 from mnist_vit.counting import COUNT_TRAINING, LABELS, count_models, count_presentation, count_presets
+from mnist_vit.digit_head import slot_digits
+from mnist_vit.look_back import LookBackAscents
 from mnist_vit.presentation import register_presentation
 from mnist_vit.sequences import MAX_LEN
 from mnist_vit.tasks import Task, register_task
@@ -33,6 +41,16 @@ def ascents(digits, mask, anchor_digits=None):
     return ((digits[:, 1:] > digits[:, :-1]) & mask[:, 1:]).sum(axis=1).astype("float32")
 
 
+def look_back_count(slots, mask, head):
+    """Each real slot's digit distribution (`slot_digits`), then the expected ascents (`LookBackAscents`).
+
+    `(batch, slots, dim)` -> `(batch, 1)`; uses `head.head_units` and `head.dropout`.
+    """
+    return LookBackAscents(MAX_LEN, name="expected_ascents")(
+        slot_digits(slots, head.head_units, head.dropout), mask
+    )
+
+
 def describe_prediction(value, count):
     """The command line's answer."""
     return f"ascents: {round(value)} (model output {value:.3f}) in {count} images"
@@ -43,7 +61,7 @@ ASCENTS = register_task(
         name=NAME,
         has_anchor=False,
         targets=ascents,
-        models=count_models(NAME, start=MEAN_ASCENTS, positions=True),
+        models=count_models(NAME, MEAN_ASCENTS, attention_head=look_back_count, positions=True),
         **COUNT_TRAINING,
         num_blocks=(1, 2),
         presets=count_presets(),

@@ -15,7 +15,7 @@ import numpy as np
 from keras import ops
 
 from mnist_vit.backbone import sequence_backbone
-from mnist_vit.heads import fully_connected_count, pooled_count, slot_count
+from mnist_vit.heads import fully_connected_count, pooled_count
 from mnist_vit.hyperparameters import HeadConfig
 from mnist_vit.metrics import by_length
 from mnist_vit.presentation import Examples, Presentation
@@ -114,37 +114,33 @@ def count_presentation(
     )
 
 
-def count_models(task_name, start, positions=False, set_head=None):
+def count_models(task_name, start, attention_head, pooling_head=None, positions=False):
     """A counting task's three models: `{"transformer", "deepsets", "fc"}` -> `ModelSpec`.
 
     Every model takes `"sequence"` and `"mask"` and outputs the count,
-    float32 `(batch, 1)`, starting near `start` (the mean count):
-    - `transformer`: the backbone's self-attention blocks, then each slot's
-      share of the count, summed (`heads.slot_count`);
-    - `deepsets`: each slot on its own, summed, then an MLP (`heads.pooled_count`);
-    - `fc`: `MAX_LEN` slots flattened in order, dense layers.
-    With `set_head`, a function `(slots, mask, head) -> (batch, 1)`, the
-    transformer and Deep Sets both end in it instead (so they differ only in
-    the self-attention blocks). With `positions`, the transformer and Deep
-    Sets add a learned position embedding to each slot (so they see order
-    and take at most `MAX_LEN` slots); the fully-connected model has order
-    from its layout anyway.
+    float32 `(batch, 1)`:
+    - `transformer`: the backbone's self-attention blocks, then
+      `attention_head`, a function `(slots, mask, head) -> (batch, 1)`;
+    - `deepsets`: each slot on its own (no blocks), then `pooling_head`
+      (same signature), by default an MLP on the summed slots that starts
+      at `start`, the mean count (`heads.pooled_count`);
+    - `fc`: `MAX_LEN` slots flattened in order, dense layers, starting at `start`.
+    With `positions`, the transformer and Deep Sets add a learned position
+    embedding to each slot (so they see order and take at most `MAX_LEN`
+    slots); the fully-connected model has order from its layout anyway.
     """
 
     def transformer(encoder, head=HeadConfig()):
         inputs, slots, _ = sequence_backbone(encoder, head, positions=positions)
-        if set_head is None:
-            outputs = slot_count(slots, inputs["mask"], head, start)
-        else:
-            outputs = set_head(slots, inputs["mask"], head)
+        outputs = attention_head(slots, inputs["mask"], head)
         return TaskModel(inputs, outputs, task=task_name, name=f"{task_name}_transformer")
 
     def deepsets(encoder, head=HeadConfig()):
         inputs, slots, _ = sequence_backbone(encoder, head, attention=False, positions=positions)
-        if set_head is None:
+        if pooling_head is None:
             outputs = pooled_count(slots, inputs["mask"], head, start)
         else:
-            outputs = set_head(slots, inputs["mask"], head)
+            outputs = pooling_head(slots, inputs["mask"], head)
         return TaskModel(inputs, outputs, task=task_name, name=f"{task_name}_deepsets")
 
     def fc(encoder, head=HeadConfig()):

@@ -54,7 +54,7 @@ DISTINCT = register_task(
         name=NAME,
         has_anchor=False,
         targets=distinct_digits,
-        models=count_models(NAME, start=MEAN_DISTINCT, set_head=presence_count),
+        models=count_models(NAME, MEAN_DISTINCT, attention_head=presence_count, pooling_head=presence_count),
         **COUNT_TRAINING,
         long_lengths=True,
         num_blocks=(1, 2),

@@ -30,23 +30,6 @@ def fully_connected_stack(x, head):
     return layers.Dense(head.head_units, activation="relu", name="fc_hidden_1")(x)
 
 
-def slot_count(slots, mask, head, start=0.0):
-    """A count read slot by slot: each real slot's MLP output, summed. `(batch, slots, dim)` -> `(batch, 1)`.
-
-    The attention models' head for counting tasks: after self-attention a slot
-    can say how much it adds to the count (e.g. 1 / how often its digit
-    occurs, or whether it is larger than the slot before it). Each slot's
-    value starts at zero and the output at `start` (the mean count).
-    """
-    x = layers.Dense(head.head_units, activation="relu", name="slot_hidden")(slots)
-    x = layers.Dropout(head.dropout, name="slot_dropout")(x)
-    x = layers.Dense(1, kernel_initializer="zeros", name="slot_value")(x)
-    x = MaskedSum(name="count_sum")(x, mask)
-    return layers.Dense(
-        1, kernel_initializer="ones", bias_initializer=keras.initializers.Constant(start), name="count"
-    )(x)
-
-
 def pooled_count(slots, mask, head, start=0.0):
     """A Deep Sets count: phi on each real slot, summed, then rho: `(batch, slots, dim)` -> `(batch, 1)`.
 

@@ -9,6 +9,7 @@ from model_helpers import random_inputs, tiny_model, with_extra_slots, with_nois
 from mnist_vit.ascents_task import ascents
 from mnist_vit.digit_head import DigitPresence
 from mnist_vit.distinct_task import distinct_digits
+from mnist_vit.look_back import LookBackAscents
 from mnist_vit.slots import max_slots
 from mnist_vit.tasks import get_task
 
@@ -36,8 +37,7 @@ def test_distinct_counts_different_digits_of_the_real_slots_only():
 
 def test_sure_digit_readings_count_the_distinct_digits_of_the_real_slots():
     digits, mask = rows([7], [3, 3, 3, 3], [1, 2, 1, 2, 9], list(range(10)), [0, 0, 5])
-    logits = 30.0 * np.eye(10, dtype="float32")[np.maximum(digits, 0)]  # sure readings, p(digit) ~ 1
-    logits[~mask] = 30.0 * np.eye(10, dtype="float32")[8]  # padding "shows" an 8: never counted
+    logits = sure_readings(digits, mask, padding_digit=8)  # padding "shows" an 8: never counted
     count = keras.ops.convert_to_numpy(DigitPresence()(logits, mask))
     assert count.shape == (5, 1)
     np.testing.assert_allclose(count[:, 0], distinct_digits(digits, mask), atol=1e-4)
@@ -71,22 +71,67 @@ def test_ascents_count_adjacent_rises_only():
     np.testing.assert_array_equal(ascents(padded, mask), expected)
 
 
-def counting_model(task, name):
-    """A tiny untrained model whose zero-initialised output layers are given random weights.
+def sure_readings(digits, mask, padding_digit):
+    """Logits `(n, slots, 10)` that read each real slot's digit with p ~ 1, and padding as `padding_digit`."""
+    logits = 30.0 * np.eye(10, dtype="float32")[np.maximum(digits, 0)]
+    logits[~mask] = 30.0 * np.eye(10, dtype="float32")[padding_digit]
+    return logits
 
-    The count heads start every slot's value at zero, so an untrained model
-    answers the same whatever its input: no test could see what it does with
-    order or padding. Seeded: an unlucky draw can leave every ReLU of a tiny
-    Deep Sets head dead for some input, whose output then ignores it.
-    """
+
+def look_back(distance_scores=None, sink_score=None):
+    """A `LookBackAscents` over 10 slots, its scores set where given (else the recency prior)."""
+    layer = LookBackAscents(10)
+    layer.build((None, 10, 10), (None, 10))
+    if distance_scores is not None:
+        layer.distance_scores.assign(np.asarray(distance_scores, dtype="float32"))
+    if sink_score is not None:
+        layer.sink_score.assign(sink_score)
+    return layer
+
+
+ASCENT_ROWS = rows([5], [2, 2, 2, 2], list(range(10)), [9, 8, 7, 6, 5], [1, 3, 2, 4, 4, 0, 7], [3, 1, 4])
+
+
+def test_looking_back_one_slot_with_sure_readings_counts_the_ascents():
+    digits, mask = ASCENT_ROWS
+    # Distance 1 far above the others and the sink: each slot compares with the one before it.
+    layer = look_back(distance_scores=[40.0] + [-40.0] * 8, sink_score=-40.0)
+    count = keras.ops.convert_to_numpy(layer(sure_readings(digits, mask, padding_digit=9), mask))
+    assert count.shape == (6, 1)
+    np.testing.assert_allclose(count[:, 0], ascents(digits, mask), atol=1e-4)
+    # Looking two slots back counts the rises between slots two apart instead; the second slot,
+    # with no slot two back, looks at the sink.
+    two_back = look_back(distance_scores=[-40.0, 40.0] + [-40.0] * 7, sink_score=0.0)
+    count = keras.ops.convert_to_numpy(two_back(sure_readings(digits, mask, padding_digit=9), mask))
+    rises_two_apart = ((digits[:, 2:] > digits[:, :-2]) & mask[:, 2:]).sum(axis=1)
+    np.testing.assert_allclose(count[:, 0], rises_two_apart, atol=1e-4)
+
+
+def test_looking_at_the_sink_counts_nothing():
+    digits, mask = ASCENT_ROWS
+    layer = look_back(sink_score=40.0)
+    count = keras.ops.convert_to_numpy(layer(sure_readings(digits, mask, padding_digit=9), mask))
+    np.testing.assert_allclose(count[:, 0], 0.0, atol=1e-4)
+
+
+def test_unsure_readings_under_the_recency_prior_count_the_chance_share_of_each_look():
+    lengths = np.arange(1, 11)
+    mask = np.arange(10)[None, :] < lengths[:, None]
+    count = keras.ops.convert_to_numpy(look_back()(np.zeros((10, 10, 10), "float32"), mask))
+    # Slot i (0-based) gives weight e^-d to the slot d back and e^-2 to the sink; any earlier slot
+    # then shows a smaller digit with chance 0.45, the sink counts 0, and the first slot has only the sink.
+    looked = [sum(np.exp(-np.arange(1, i + 1))) for i in range(10)]
+    shares = [w / (w + np.exp(-2.0)) for w in looked]
+    expected = [0.45 * sum(shares[:n]) for n in lengths]
+    np.testing.assert_allclose(count[:, 0], expected, rtol=1e-5)
+    assert count[0, 0] == 0.0
+
+
+def counting_model(task, name):
+    """A tiny untrained model, seeded: an unlucky draw can leave every ReLU of a tiny Deep Sets head dead
+    for some input, whose output then ignores it."""
     keras.utils.set_random_seed(0)
-    model = tiny_model(task, name)
-    rng = np.random.default_rng(0)
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None and not np.any(keras.ops.convert_to_numpy(kernel)):
-            kernel.assign(rng.normal(0, 0.5, kernel.shape).astype(kernel.dtype))
-    return model
+    return tiny_model(task, name)
 
 
 def permuted(inputs, seed=0):
