@@ -60,20 +60,28 @@ class LookBackAscents(keras.layers.Layer):
             shape=(), initializer=keras.initializers.Constant(SINK_START), name="sink_score"
         )
 
-    def call(self, logits, padding_mask):
-        probabilities = ops.softmax(ops.cast(logits, "float32"), axis=-1)
+    def attention(self, padding_mask):
+        """Where each slot looks: float32 `(batch, slots, slots + 1)`, rows summing to 1.
+
+        Entry `[b, i, j]` is slot `i`'s weight on slot `j` (zero unless `j`
+        is a real slot before `i`); the last column is the sink's weight.
+        """
         padding_mask = ops.cast(padding_mask, "bool")
-        position = ops.arange(ops.shape(probabilities)[1])
+        position = ops.arange(ops.shape(padding_mask)[1])
         distance = position[:, None] - position[None, :]  # (queries i, keys j): i - j
         scores = ops.take(self.distance_scores, ops.clip(distance - 1, 0, self.max_len - 2))
         earlier = ops.logical_and((distance > 0)[None], padding_mask[:, None, :])
         scores = ops.where(earlier, scores[None], -1e9)
         sink = ops.zeros_like(scores[:, :, :1]) + self.sink_score
-        weights = ops.softmax(ops.concatenate([scores, sink], axis=-1), axis=-1)[:, :, :-1]
+        return ops.softmax(ops.concatenate([scores, sink], axis=-1), axis=-1)
+
+    def call(self, logits, padding_mask):
+        probabilities = ops.softmax(ops.cast(logits, "float32"), axis=-1)
+        weights = self.attention(padding_mask)[:, :, :-1]  # the sink's share compares with nothing
         looked_at = ops.matmul(weights, probabilities)  # (batch, slots, 10): the attended digit distribution
         smaller = ops.cast(ops.arange(NUM_CLASSES)[:, None] < ops.arange(NUM_CLASSES)[None, :], "float32")
         ascent = ops.sum(ops.matmul(looked_at, smaller) * probabilities, axis=-1, keepdims=True)
-        return masked_sum(ascent, padding_mask)
+        return masked_sum(ascent, ops.cast(padding_mask, "bool"))
 
     def compute_output_shape(self, logits_shape, padding_mask_shape):
         return (logits_shape[0], 1)

@@ -116,6 +116,41 @@ def committed_hyperparameters(task):
     return hyperparameters_in(path, task.searched_model)
 
 
+def finished_models(run, model_name):
+    """Every seed's final model of `model_name` in the main job's run folder `run`: `[(seed, path)]`, by seed.
+
+    Raises:
+        UsageError: `run` holds no finished model of that name.
+    """
+    from mnist_vit.training import FINAL_MODEL, final_run_dir
+
+    folder = os.path.join(run, "final", model_name)
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    seeds = [int(name.removeprefix("seed_")) for name in names if name.removeprefix("seed_").isdigit()]
+    paths = {seed: os.path.join(final_run_dir(run, model_name, seed), "train", FINAL_MODEL) for seed in seeds}
+    found = sorted((seed, path) for seed, path in paths.items() if os.path.exists(path))
+    if not found:
+        raise UsageError(f"{run} holds no finished {model_name} model: run the main job first")
+    return found
+
+
+def test_sequences(task, split, num_sequences):
+    """Fixed test sequences padded to `MAX_LEN`, and their digits: `(batches, digits, mask)`.
+
+    `batches` is a `SequenceBatches` (batches of 500); `digits` int `(n, MAX_LEN)` (-1 on padding) and
+    `mask` bool `(n, MAX_LEN)` follow the order in which the batches serve the sequences.
+    """
+    import numpy as np
+
+    from mnist_vit.sequences import MAX_LEN, TEST_SEED, SequenceBatches
+
+    batches = SequenceBatches(split, task, num_sequences, batch_size=500, seed=TEST_SEED, pad_to=MAX_LEN)
+    rows = batches.served_rows()
+    mask = batches.sequences.mask[rows]
+    digits = np.where(mask, split.labels[np.maximum(batches.sequences.indices[rows], 0)], -1)
+    return batches, digits, mask
+
+
 def run_study(args, study):
     """The `main` of a study script: checks its outputs, runs `study(task, args, splits)`, writes the results.
 

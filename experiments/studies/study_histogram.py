@@ -24,7 +24,7 @@ The results file goes into the run folder (`<run>/histogram.json`);
 import os
 
 import numpy as np
-from harness import run_study
+from harness import finished_models, run_study, test_sequences
 
 from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
 from mnist_vit.errors import UsageError
@@ -99,29 +99,15 @@ def study(task, args, splits):
     import keras
 
     from mnist_vit.run_folder import read_model
-    from mnist_vit.sequences import MAX_LEN, TEST_SEED, SequenceBatches
-    from mnist_vit.training import FINAL_MODEL, final_run_dir
 
     model_name = next((name for name, spec in task.models.items() if spec.kind == POOLING), None)
     if model_name is None:
         raise UsageError(f"task {task.name} has no pooling model")
-    split = splits["test"]
-    batches = SequenceBatches(split, task, args.sequences, batch_size=500, seed=TEST_SEED, pad_to=MAX_LEN)
-    rows = batches.served_rows()
-    mask = batches.sequences.mask[rows]
-    digits = np.where(mask, split.labels[np.maximum(batches.sequences.indices[rows], 0)], -1)
+    models = finished_models(args.out, model_name)
+    batches, digits, mask = test_sequences(task, splits["test"], args.sequences)
     truth = histograms(digits, mask)
-    folder = os.path.join(args.out, "final", model_name)
-    seeds = sorted(
-        int(name.removeprefix("seed_"))
-        for name in (os.listdir(folder) if os.path.isdir(folder) else [])
-        if name.startswith("seed_") and os.path.exists(os.path.join(folder, name, "train", FINAL_MODEL))
-    )
-    if not seeds:
-        raise UsageError(f"{args.out} holds no finished {model_name} model: run the main job first")
-    per_seed = []
-    for seed in seeds:
-        path = os.path.join(final_run_dir(args.out, model_name, seed), "train", FINAL_MODEL)
+    per_seed, seeds = [], [seed for seed, _ in models]
+    for seed, path in models:
         trained = read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
         keras.utils.set_random_seed(seed)
         untrained = type(trained).from_config(trained.get_config())
