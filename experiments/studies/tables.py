@@ -16,7 +16,8 @@ under `experiments/` (paths here are relative to it):
   `ANCHOR_PRECISION`; `checkpoint`: `CHECKPOINT` (`study_checkpoint.py`);
   `backend-drift`: `BACKEND_DRIFT` (`study_backend_drift.py`);
   `histogram-<task>`: `results/findings/histogram_<task>.json`
-  (`study_histogram.py`);
+  (`study_histogram.py`); `look-back-ascents`: `LOOK_BACK`
+  (`study_look_back.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs.
 
@@ -203,6 +204,22 @@ HISTOGRAM = Table(
     "and read on the other half; the run is the default `{task}` main job. `experiments/{path}` "
     "(`{command}`, {machine}).",
 )  # fmt: skip
+LOOK_BACK = "results/findings/look_back_ascents.json"
+LOOK_BACK_TABLE = Table(
+    columns=(
+        ("seed", "{seed}"),
+        ("share on the slot before", "{previous:.4f}"),
+        ("share on the sink", "{sink:.4f}"),
+        ("share farther back", "{farther:.4f}"),
+        ("test slots whose digit is read right", "{digit_reading_accuracy:.4f}"),
+    ),
+    caption="Mean ± std over the seeds: share on the slot before {summary[previous]:.4f} ± "
+    "{summary[previous_std]:.4f}, digits read right {summary[digit_reading_accuracy]:.4f} ± "
+    "{summary[digit_reading_accuracy_std]:.4f}. Shares: where slots 2..10 of a full sequence of 10 look, "
+    "averaged; digits: the most likely class of each real slot of {settings[sequences]:,} test sequences "
+    "against its true digit. The `{settings[model]}` models of the default `{task}` main job. "
+    "`experiments/{path}` (`{command}`, {machine}).",
+)  # fmt: skip
 STUDY_BESIDE_RUNS = Table(
     columns=(
         ("backend", "{backend}"), ("trained by", "{trained_by}"), ("test result", "{ours}"),
@@ -287,6 +304,12 @@ def render_histogram(path):
     """A row per seed of `study_histogram.py`: a linear map reading the histogram from the pooled features."""
     study = read(path)
     return markdown(HISTOGRAM, {**study, "path": path}, study["per_seed"])
+
+
+def render_look_back(path):
+    """A row per seed of `study_look_back.py`: where the ascents Transformer looks, how it reads digits."""
+    study = read(path)
+    return markdown(LOOK_BACK_TABLE, {**study, "path": path}, study["per_seed"])
 
 
 def render_checkpoint(path):
@@ -455,6 +478,8 @@ def findings_blocks():
     blocks["checkpoint"] = render_checkpoint(CHECKPOINT)
     blocks["backend-drift"] = render_backend_drift(BACKEND_DRIFT)
     blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
+    if os.path.exists(os.path.join(EXPERIMENTS, LOOK_BACK)):
+        blocks["look-back-ascents"] = render_look_back(LOOK_BACK)
     for name in task_names():
         if os.path.exists(os.path.join(EXPERIMENTS, "results", f"search_study_{name}.json")):
             blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
