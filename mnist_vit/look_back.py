@@ -42,7 +42,9 @@ class LookBackAscents(keras.layers.Layer):
     then teaches both the readings and which earlier slot to look at.
 
     Args:
-        max_len: int. The most slots accepted (positions beyond have no score).
+        max_len: int. The most slots of a sequence: distances run 1 to
+            `max_len - 1` (the models that use it take at most `max_len`
+            slots, `slots.SlotPositions`).
     """
 
     def __init__(self, max_len, **kwargs):
