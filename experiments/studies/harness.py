@@ -35,7 +35,7 @@ from mnist_vit.data import load_splits
 from mnist_vit.errors import BackendError, UsageError
 from mnist_vit.results import run_metadata
 from mnist_vit.safe_files import atomic_write_json
-from mnist_vit.settings import MAX_SEQUENCES, Settings, published_results
+from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_RESULTS, Settings, published_results
 from mnist_vit.tasks import get_task, task_names
 
 ROWS_PREFIX = "ROWS "
@@ -116,6 +116,47 @@ def committed_hyperparameters(task):
     return hyperparameters_in(path, task.searched_model)
 
 
+def finished_run_parser(description, name):
+    """The options of a study that reads a finished main-job run.
+
+    `--run`, `--sequences`, `--data`, `--publish` and `--results`; `name`
+    names its results (`<run>/<name>.json`, or with `--publish`
+    `experiments/results/findings/<name>_<task>.json`). Fill the defaults
+    with `finished_run_outputs`.
+    """
+    parser = ArgumentParser(description=description)
+    parser.add_argument("--run", help="the finished run folder of the main job (default runs/<task>)")
+    parser.add_argument("--sequences", type=bounded_int(100, 1_000_000), default=4000, help="test sequences")
+    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument(
+        "--publish", action="store_true", help=f"write experiments/results/findings/{name}_<task>.json"
+    )
+    parser.add_argument("--results", help=f"results file (default <run>/{name}.json)")
+    return parser
+
+
+def finished_run_outputs(args, name):
+    """Fills `args.out` (`--run`, default `runs/<task>`) and `args.results` (see `finished_run_parser`)."""
+    args.out = args.run or os.path.join("runs", args.task)
+    published = os.path.join(PUBLISHED_RESULTS, "findings", f"{name}_{args.task}.json")
+    args.results = args.results or (published if args.publish else os.path.join(args.out, f"{name}.json"))
+    return args
+
+
+def read_finished_model(path):
+    """Loads a final model that `finished_models` found; a damaged one is one line naming what to delete."""
+    from mnist_vit.run_folder import read_model
+
+    return read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
+
+
+def model_layer(model, name):
+    """`model`'s layer `name`; a `UsageError` naming the model and the layer if it has none."""
+    if name not in {layer.name for layer in model.layers}:
+        raise UsageError(f"the model {model.name} has no {name!r} layer")
+    return model.get_layer(name)
+
+
 def finished_models(run, model_name):
     """Every seed's final model of `model_name` in the main job's run folder `run`: `[(seed, path)]`, by seed.
 
@@ -124,7 +165,7 @@ def finished_models(run, model_name):
     """
     from mnist_vit.training import FINAL_MODEL, final_run_dir
 
-    folder = os.path.join(run, "final", model_name)
+    folder = os.path.dirname(final_run_dir(run, model_name, 0))
     names = os.listdir(folder) if os.path.isdir(folder) else []
     seeds = [int(name.removeprefix("seed_")) for name in names if name.removeprefix("seed_").isdigit()]
     paths = {seed: os.path.join(final_run_dir(run, model_name, seed), "train", FINAL_MODEL) for seed in seeds}

@@ -21,15 +21,19 @@ The results file goes into the run folder (`<run>/histogram.json`);
     python experiments/studies/study_histogram.py --task distinct --data ../shared/data/mnist.npz
 """
 
-import os
-
 import numpy as np
-from harness import finished_models, run_study, test_sequences
+from harness import (
+    finished_models,
+    finished_run_outputs,
+    finished_run_parser,
+    read_finished_model,
+    run_study,
+    test_sequences,
+)
 
-from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
+from mnist_vit.command_line import run_main
 from mnist_vit.errors import UsageError
 from mnist_vit.results import run_metadata, summarize
-from mnist_vit.settings import PUBLISHED_RESULTS
 from mnist_vit.tasks import POOLING, task_names
 
 DIGITS = 10
@@ -38,20 +42,9 @@ DIGIT_LAYER = "digit_logits"  # (batch, slots, 10): each slot's digit-class logi
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = finished_run_parser(__doc__.splitlines()[0], "histogram")
     parser.add_argument("--task", default="distinct", choices=task_names())
-    parser.add_argument("--run", help="the finished run folder of the main job (default runs/<task>)")
-    parser.add_argument("--sequences", type=bounded_int(100, 1_000_000), default=4000, help="test sequences")
-    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument(
-        "--publish", action="store_true", help="write experiments/results/findings/histogram_<task>.json"
-    )
-    parser.add_argument("--results", help="results file (default <run>/histogram.json)")
-    args = parser.parse_args(argv)
-    args.out = args.run or os.path.join("runs", args.task)
-    published = os.path.join(PUBLISHED_RESULTS, "findings", f"histogram_{args.task}.json")
-    args.results = args.results or (published if args.publish else os.path.join(args.out, "histogram.json"))
-    return args
+    return finished_run_outputs(parser.parse_args(argv), "histogram")
 
 
 def histograms(digits, mask):
@@ -98,8 +91,6 @@ def study(task, args, splits):
     """Reads out every seed's trained and untrained pooled features; returns the results dict."""
     import keras
 
-    from mnist_vit.run_folder import read_model
-
     model_name = next((name for name, spec in task.models.items() if spec.kind == POOLING), None)
     if model_name is None:
         raise UsageError(f"task {task.name} has no pooling model")
@@ -108,7 +99,7 @@ def study(task, args, splits):
     truth = histograms(digits, mask)
     per_seed, seeds = [], [seed for seed, _ in models]
     for seed, path in models:
-        trained = read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
+        trained = read_finished_model(path)
         keras.utils.set_random_seed(seed)
         untrained = type(trained).from_config(trained.get_config())
         row = {"seed": seed}

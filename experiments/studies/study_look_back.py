@@ -23,15 +23,19 @@ The results file goes into the run folder (`<run>/look_back.json`);
     python experiments/studies/study_look_back.py --data ../shared/data/mnist.npz
 """
 
-import os
-
 import numpy as np
-from harness import finished_models, run_study, test_sequences
+from harness import (
+    finished_models,
+    finished_run_outputs,
+    finished_run_parser,
+    model_layer,
+    read_finished_model,
+    run_study,
+    test_sequences,
+)
 
-from mnist_vit.command_line import ArgumentParser, bounded_int, run_main
-from mnist_vit.errors import UsageError
+from mnist_vit.command_line import run_main
 from mnist_vit.results import run_metadata, summarize
-from mnist_vit.settings import PUBLISHED_RESULTS
 
 TASK = "ascents"
 MODEL = "transformer"
@@ -40,20 +44,9 @@ DIGIT_LAYER = "digit_logits"  # (batch, slots, 10): each slot's digit-class logi
 
 
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", help=f"the finished run folder of the main job (default runs/{TASK})")
-    parser.add_argument("--sequences", type=bounded_int(100, 1_000_000), default=4000, help="test sequences")
-    parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
-    parser.add_argument(
-        "--publish", action="store_true", help=f"write experiments/results/findings/look_back_{TASK}.json"
-    )
-    parser.add_argument("--results", help="results file (default <run>/look_back.json)")
-    args = parser.parse_args(argv)
+    args = finished_run_parser(__doc__.splitlines()[0], "look_back").parse_args(argv)
     args.task = TASK
-    args.out = args.run or os.path.join("runs", TASK)
-    published = os.path.join(PUBLISHED_RESULTS, "findings", f"look_back_{TASK}.json")
-    args.results = args.results or (published if args.publish else os.path.join(args.out, "look_back.json"))
-    return args
+    return finished_run_outputs(args, "look_back")
 
 
 def look_shares(weights):
@@ -78,9 +71,7 @@ def reading_accuracy(model, batches, digits, mask):
     """The share of real slots whose most likely digit class (`digit_logits`) is their true digit."""
     import keras
 
-    if DIGIT_LAYER not in {layer.name for layer in model.layers}:
-        raise UsageError(f"the model {model.name} has no {DIGIT_LAYER!r} layer")
-    logits = keras.Model(model.inputs, model.get_layer(DIGIT_LAYER).output).predict(batches, verbose=0)
+    logits = keras.Model(model.inputs, model_layer(model, DIGIT_LAYER).output).predict(batches, verbose=0)
     return float((np.argmax(logits, axis=-1) == digits)[mask].mean())
 
 
@@ -88,17 +79,14 @@ def study(task, args, splits):
     """Reads every seed's look-back shares and digit readings; returns the results dict."""
     import keras
 
-    from mnist_vit.run_folder import read_model
     from mnist_vit.sequences import MAX_LEN
 
     models = finished_models(args.out, MODEL)
     batches, digits, mask = test_sequences(task, splits["test"], args.sequences)
     per_seed = []
     for seed, path in models:
-        model = read_model(path, f"delete {os.path.dirname(os.path.dirname(path))} and rerun the main job")
-        if LOOK_BACK_LAYER not in {layer.name for layer in model.layers}:
-            raise UsageError(f"the model in {path} has no {LOOK_BACK_LAYER!r} layer")
-        weights = model.get_layer(LOOK_BACK_LAYER).attention(np.ones((1, MAX_LEN), dtype=bool))
+        model = read_finished_model(path)
+        weights = model_layer(model, LOOK_BACK_LAYER).attention(np.ones((1, MAX_LEN), dtype=bool))
         row = {
             "seed": seed,
             **look_shares(keras.ops.convert_to_numpy(weights)[0]),
