@@ -44,7 +44,7 @@ def train_steps(name, model, batch):
     """Trains `model` `TRAIN_STEPS` steps on one batch; returns the steps' losses, float64 `(TRAIN_STEPS,)`.
 
     Compiles it as a final run does, with `TINY`'s training settings.
-    `name` is `<task>_<model>`; `batch` holds the model's inputs and
+    `name` is `<task>_<model>[_<suffix>]`; `batch` holds the model's inputs and
     `targets`.
     """
     from model_helpers import TINY

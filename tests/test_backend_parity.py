@@ -19,15 +19,18 @@ from mnist_vit.backends import installed_backends
 pytestmark = pytest.mark.slow  # subprocesses
 
 OTHER_BACKENDS = [name for name in installed_backends() if name != keras.backend.backend()]
-MODELS = {
-    "sum_transformer": (lambda: tiny_model("sum", "transformer", augment=True), False),
-    "sum_deepsets": (lambda: tiny_model("sum", "deepsets"), False),
-    "sum_fc": (lambda: tiny_model("sum", "fc"), False),
-    "anchor_transformer": (lambda: tiny_model("anchor", "transformer"), True),
-    "anchor_deepsets": (lambda: tiny_model("anchor", "deepsets"), True),
-    "anchor_fc": (lambda: tiny_model("anchor", "fc"), True),
-    "distinct_deepsets": (lambda: tiny_model("distinct", "deepsets"), False),
-    "ascents_transformer": (lambda: tiny_model("ascents", "transformer"), False),
+MODELS = {  # name `<task>_<model>[_<data format>]` -> (hyperparameter changes, anchor input?)
+    "sum_transformer": ({"augment": True}, False),
+    "sum_deepsets": ({}, False),
+    "sum_fc": ({}, False),
+    "anchor_transformer": ({}, True),
+    "anchor_deepsets": ({}, True),
+    "anchor_fc": ({}, True),
+    "distinct_deepsets": ({}, False),
+    "ascents_transformer": ({}, False),
+    # the encoder in both layouts, whichever this backend builds by default
+    "sum_deepsets_channels_first": ({"augment": True, "data_format": "channels_first"}, False),
+    "anchor_transformer_channels_last": ({"data_format": "channels_last"}, True),
 }
 
 TARGETS = {  # per task, float32 (4, 1) targets of the training batch
@@ -47,16 +50,18 @@ def saved(tmp_path_factory):
     """
     folder = tmp_path_factory.mktemp("parity")
     expected, losses = {}, {}
-    for name, (build, anchor) in MODELS.items():
+    for name, (changes, anchor) in MODELS.items():
+        task, model_name = name.split("_")[:2]
         keras.utils.set_random_seed(0)
-        model = build()
+        model = tiny_model(task, model_name, **changes)
         inputs = random_inputs([1, 4, 10], anchor=anchor, seed=3)
         np.savez(folder / f"inputs_{name}.npz", **inputs)
         model.save(folder / f"{name}.keras")
         expected[name] = model.predict(inputs, verbose=0)
         keras.utils.set_random_seed(0)
-        task, model_name = name.split("_")
-        model = tiny_model(task, model_name, augment=False, encoder_dropout=0.0, dropout=0.0)
+        model = tiny_model(
+            task, model_name, **{**changes, "augment": False, "encoder_dropout": 0.0, "dropout": 0.0}
+        )
         batch = {**random_inputs([1, 4, 10, 7], anchor=anchor, seed=4), "targets": TARGETS[task]}
         np.savez(folder / f"batch_{name}.npz", **batch)
         model.save(folder / f"train_{name}.keras")

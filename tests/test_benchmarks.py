@@ -6,7 +6,7 @@ from argparse import Namespace
 
 import keras
 import pytest
-from run_script import STUDIES, run_benchmark
+from run_script import STUDIES, run_benchmark, run_experiment
 
 from mnist_vit.errors import BackendError, UsageError
 
@@ -14,7 +14,12 @@ sys.path.insert(0, str(STUDIES))
 import harness  # noqa: E402 (a module of the studies' folder, not of the package)
 from harness import add_ratio, compare_to_baseline, measure_backends, rows_from_child, time_steps  # noqa: E402
 
-PLAIN = {"tensorflow": {"plain NHWC"}, "jax": {"plain NHWC"}, "torch": {"plain NCHW", "plain channels-last"}}
+PLAIN = {  # (implementation, data format) of the plain framework's steps on each backend
+    "tensorflow": {("plain NHWC", "channels_last")},
+    "jax": {("plain NHWC", "channels_last")},
+    "torch": {("plain NCHW", "channels_first"), ("plain NCHW, channels-last memory", "channels_first")},
+}
+KERAS = {("keras", "channels_last"), ("keras", "channels_first")}
 
 
 def test_time_steps_warms_up_then_times_every_round():
@@ -89,10 +94,10 @@ def test_a_failing_backend_keeps_the_rows_of_the_backends_before_it(tmp_path, mo
 def test_the_convolution_benchmark_times_keras_beside_the_plain_framework(tmp_path):
     backend = keras.backend.backend()
     written = run_benchmark("studies/benchmark_convolution.py", tmp_path / "convolution.json", backend)
-    rows = {row["implementation"]: row for row in written["results"]}
-    assert set(rows) == {"keras"} | PLAIN[backend]
+    rows = {(row["implementation"], row["data_format"]): row for row in written["results"]}
+    assert set(rows) == KERAS | PLAIN[backend]
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
-    assert min(rows[name]["vs_fastest_plain"] for name in PLAIN[backend]) == 1.0
+    assert min(rows[key]["vs_fastest_plain"] for key in PLAIN[backend]) == 1.0
     assert written["settings"] == {
         "images": 352, "filters": [16, 32], "kernel_size": 5,
         "steps": 1, "rounds": 1, "statistic": "median round",
@@ -138,3 +143,21 @@ def test_a_classifier_step_benchmark_times_each_variant_against_the_first(
     assert set(rows) == set(variants)
     assert rows[variants[0]][ratio] == 1.0
     assert all(row["backend"] == backend and row["ms_per_step"] > 0 for row in rows.values())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's own settings: timed under torch")
+def test_the_torch_settings_benchmark_runs_each_variant_with_its_own_threads(tmp_path, mnist_path):
+    results = tmp_path / "torch_settings.json"
+    args = ["--variants", "threads 1/1", "eager", "--steps", "2", "--rounds", "1"]
+    done = run_experiment(
+        "studies/benchmark_torch_settings.py",
+        [*args, "--data", mnist_path, "--results", str(results)],
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["variant"]: row for row in json.loads(results.read_text())["results"]}
+    assert list(rows) == ["threads 1/1", "eager"]
+    assert rows["threads 1/1"]["threads"] == 1 and rows["threads 1/1"]["interop_threads"] == 1
+    assert rows["threads 1/1"]["vs_first"] == 1.0
+    assert all(row["sequences_per_second"] > 0 and row["graphs_compiled"] == 0 for row in rows.values())

@@ -8,7 +8,13 @@ from fresh_process import predict_in_fresh_process
 from model_helpers import TINY_ENCODER
 
 from mnist_vit.augmentation import DigitAugmentation, batched_affine_transform
-from mnist_vit.encoder import EncoderConfig, build_classifier, build_encoder
+from mnist_vit.encoder import (
+    DATA_FORMATS,
+    EncoderConfig,
+    build_classifier,
+    build_encoder,
+    default_data_format,
+)
 
 
 def test_output_shapes():
@@ -29,6 +35,38 @@ def test_bad_encoder_settings_raise():
 def test_an_unknown_dtype_policy_is_named():
     with pytest.raises(ValueError, match="dtype_policy must be one of .* got 'float16'"):
         build_encoder(dataclasses.replace(TINY_ENCODER, dtype_policy="float16"))
+
+
+def test_an_unknown_data_format_is_named():
+    with pytest.raises(ValueError, match="data_format must be one of .* got 'nhwc'"):
+        build_encoder(dataclasses.replace(TINY_ENCODER, data_format="nhwc"))
+
+
+def test_the_default_data_format_is_channels_first_on_torch_only():
+    expected = "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+    assert default_data_format() == expected
+    assert build_encoder(TINY_ENCODER).get_layer("conv_0").data_format == expected
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_both_data_formats_hold_the_same_weights_and_compute_the_same_embedding(augment):
+    """Weights move between the layouts unchanged, in inference and in a training step's forward pass."""
+    config = dataclasses.replace(TINY_ENCODER, augment=augment, encoder_dropout=0.0)
+    last, first = (build_encoder(dataclasses.replace(config, data_format=f)) for f in DATA_FORMATS)
+    keras.utils.set_random_seed(5)
+    last.set_weights([np.random.default_rng(i).normal(size=w.shape) for i, w in enumerate(last.weights)])
+    assert [w.shape for w in first.weights] == [w.shape for w in last.weights]
+    first.set_weights(last.get_weights())
+    assert first.get_layer("conv_0").data_format == "channels_first"
+    assert first.get_layer("bn_0").axis == 1
+    images = np.random.default_rng(0).uniform(0, 255, (6, 28, 28, 1)).astype("float32")
+    expected = keras.ops.convert_to_numpy(last(images, training=False))
+    embedded = keras.ops.convert_to_numpy(first(images, training=False))
+    np.testing.assert_allclose(embedded, expected, rtol=1e-5, atol=1e-4)
+    if not augment:  # training mode: batch statistics over each channel, in either layout
+        trained = [keras.ops.convert_to_numpy(model(images, training=True)) for model in (last, first)]
+        np.testing.assert_allclose(trained[1], trained[0], rtol=1e-5, atol=1e-4)
+        assert not np.allclose(trained[0], expected, atol=1e-2)
 
 
 def test_a_bfloat16_encoder_keeps_float32_weights_and_embedding_and_close_to_float32():
@@ -137,9 +175,13 @@ def test_a_few_fit_steps_lower_the_loss():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dtype_policy", ["float32", "mixed_bfloat16"])
-def test_keras_file_round_trip_in_fresh_process(tmp_path, dtype_policy):
-    config = dataclasses.replace(TINY_ENCODER, augment=True, dtype_policy=dtype_policy)
+@pytest.mark.parametrize(
+    ("dtype_policy", "data_format"), [("float32", "channels_last"), ("mixed_bfloat16", "channels_first")]
+)
+def test_keras_file_round_trip_in_fresh_process(tmp_path, dtype_policy, data_format):
+    config = dataclasses.replace(
+        TINY_ENCODER, augment=True, dtype_policy=dtype_policy, data_format=data_format
+    )
     model = build_classifier(build_encoder(config))
     images = np.random.default_rng(1).uniform(0, 255, (5, 28, 28, 1)).astype("float32")
     path = tmp_path / "classifier.keras"

@@ -7,7 +7,10 @@ sequences of 5.5 images on average), forward, backward and a gradient-descent
 update -- written twice for each backend:
 
 - **keras**: a Keras model of these layers, `train_on_batch` (what
-  `model.fit` runs per step, including Keras's own per-step work);
+  `model.fit` runs per step, including Keras's own per-step work), in both
+  of the encoder's layouts (`mnist_vit.encoder.DATA_FORMATS`): the layers
+  computing channels-last, or channels-first after one transpose of the
+  channels-last input, as the encoder does;
 - **plain**: the same operations written directly in the framework Keras
   runs on (`tf.nn` in a `tf.function`, `jax.lax` under `jax.jit`,
   `torch.nn.functional` in eager PyTorch as Keras runs it, in both of
@@ -38,6 +41,7 @@ from mnist_vit.settings import PUBLISHED_RESULTS
 FILTERS = (16, 32)  # the encoder's defaults (`mnist_vit.encoder.EncoderConfig`)
 KERNEL = 5
 LEARNING_RATE = 1e-3
+CHANNELS_LAST, CHANNELS_FIRST = "channels_last", "channels_first"  # the plain steps' layouts
 
 
 def parse_args(argv=None):
@@ -59,27 +63,28 @@ def inputs():
     return images, kernels
 
 
-def keras_step():
-    """`train_on_batch` of a Keras model of the convolutions (loss: mean squared output)."""
+def keras_step(data_format):
+    """`train_on_batch` of a Keras model of the convolutions in `data_format` (loss: mean squared output)."""
     import keras
     import numpy as np
 
     images, kernels = inputs()
-    layers = [keras.Input((28, 28, 1))]
-    model = keras.Sequential(layers)
+    model = keras.Sequential([keras.Input((28, 28, 1))])
+    if data_format == "channels_first":
+        model.add(keras.layers.Permute((3, 1, 2)))
     for filters, kernel in zip(FILTERS, kernels, strict=True):
-        conv = keras.layers.Conv2D(filters, KERNEL, padding="same", use_bias=False)
+        conv = keras.layers.Conv2D(filters, KERNEL, padding="same", use_bias=False, data_format=data_format)
         model.add(conv)
         conv.kernel.assign(kernel)
         model.add(keras.layers.ReLU())
-        model.add(keras.layers.MaxPooling2D(2))
+        model.add(keras.layers.MaxPooling2D(2, data_format=data_format))
     model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="mse")
-    target = np.zeros((IMAGES, 7, 7, FILTERS[-1]), "float32")
+    target = np.zeros((IMAGES, *model.output_shape[1:]), "float32")
     return lambda: model.train_on_batch(images, target)
 
 
 def plain_steps(backend):
-    """dict of implementation name -> step function in the plain framework of `backend`."""
+    """dict of implementation name -> (data format, step function) in the plain framework of `backend`."""
     return {"tensorflow": plain_tensorflow, "jax": plain_jax, "torch": plain_torch}[backend]()
 
 
@@ -101,7 +106,7 @@ def plain_tensorflow():
             weight.assign_sub(LEARNING_RATE * gradient)
         return loss
 
-    return {"plain NHWC": lambda: step().numpy()}
+    return {"plain NHWC": (CHANNELS_LAST, lambda: step().numpy())}
 
 
 def plain_jax():
@@ -133,7 +138,7 @@ def plain_jax():
         state["weights"], value = update(state["weights"])
         value.block_until_ready()
 
-    return {"plain NHWC": step}
+    return {"plain NHWC": (CHANNELS_LAST, step)}
 
 
 def plain_torch():
@@ -165,29 +170,30 @@ def plain_torch():
 
         return step
 
-    return {"plain NCHW": make(torch.contiguous_format), "plain channels-last": make(torch.channels_last)}
+    return {
+        "plain NCHW": (CHANNELS_FIRST, make(torch.contiguous_format)),
+        "plain NCHW, channels-last memory": (CHANNELS_FIRST, make(torch.channels_last)),
+    }
 
 
 def child_main(args):
     """Times Keras's and the plain framework's steps on this process's backend; prints one JSON line."""
     import keras
 
+    from mnist_vit.encoder import DATA_FORMATS
+
     backend = keras.backend.backend()
+    steps = [("keras", data_format, keras_step(data_format)) for data_format in DATA_FORMATS]
+    steps += [(name, data_format, step) for name, (data_format, step) in plain_steps(backend).items()]
     rows = [
         {
             "backend": backend,
-            "implementation": "keras",
-            "ms_per_step": time_steps(keras_step(), args.steps, args.rounds),
+            "implementation": name,
+            "data_format": data_format,
+            "ms_per_step": time_steps(step, args.steps, args.rounds),
         }
+        for name, data_format, step in steps
     ]
-    for name, step in plain_steps(backend).items():
-        rows.append(
-            {
-                "backend": backend,
-                "implementation": name,
-                "ms_per_step": time_steps(step, args.steps, args.rounds),
-            }
-        )
     print_rows(rows)
 
 
@@ -202,6 +208,7 @@ def main():
         baseline=("the fastest plain", lambda row: row["implementation"] != "keras"),
         ratio="vs_fastest_plain",
         settings={"images": IMAGES, "filters": list(FILTERS), "kernel_size": KERNEL},
+        note=lambda row: f", {row['data_format']}",
     )
 
 

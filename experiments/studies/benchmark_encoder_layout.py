@@ -49,6 +49,8 @@ def norm_first_encoder(config):
     blocks = {layer.name: layer for layer in encoder.layers}
     x = inputs = keras.Input(encoder.input_shape[1:])
     x = blocks["rescale"](x)
+    if "to_channels_first" in blocks:  # the backend's default data format (`default_data_format`)
+        x = blocks["to_channels_first"](x)
     for i in range(len(config.filters)):
         for name in ("conv", "bn", "relu", "pool"):
             x = blocks[f"{name}_{i}"](x)

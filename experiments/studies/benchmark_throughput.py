@@ -1,9 +1,11 @@
 """Training and prediction throughput of the sum Transformer: padded batches against length buckets.
 
 For each installed backend (each in its own process, since Keras picks the
-backend at import), and for two models -- the original project's architecture
-and the project's tuned sum Transformer -- the same compiled model is trained
-on
+backend at import), for two models -- the original project's architecture
+and the project's tuned sum Transformer -- and for each of the encoder's
+layouts (`--data-formats`, `mnist_vit.encoder.DATA_FORMATS`: the conv layers
+computing channels-last or channels-first), the same compiled model is
+trained on
 
     (a) "padded": every sequence padded to 10 slots and all slots encoded
         (the original project's pipeline), and
@@ -47,9 +49,18 @@ ORIGINAL = {
 
 
 def parse_args(argv=None):
+    from mnist_vit.encoder import DATA_FORMATS
+
     results = os.path.join(PUBLISHED_RESULTS, "throughput.json")
     parser = benchmark_parser(__doc__.splitlines()[0], results, steps=100, rounds=3)
     parser.add_argument("--data", help="path to mnist.npz (default: $MNIST_VIT_DATA, else Keras's download)")
+    parser.add_argument(
+        "--data-formats",
+        nargs="+",
+        choices=DATA_FORMATS,
+        default=list(DATA_FORMATS),
+        help="the encoders' layouts to time (default: both)",
+    )
     parser.add_argument(
         "--tuned-results",
         default=os.path.join(PUBLISHED_RESULTS, "sum.json"),
@@ -58,36 +69,46 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def original_encoder():
+def original_encoder(data_format):
     """The original project's encoder: Conv(6, 5x5)-ReLU-MaxPool-Conv(16, 5x5)-ReLU-Flatten-Dense(128).
 
-    Valid convolutions, no batch normalisation; raw pixels 0..255 in,
-    `(batch, 128)` out.
+    Valid convolutions, no batch normalisation; raw pixels 0..255
+    `(batch, 28, 28, 1)` in, `(batch, 128)` out; the conv layers compute in
+    `data_format`, as the package's encoder does.
     """
     import keras
     from keras import layers
 
     inputs = keras.Input((28, 28, 1), name="image")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
-    x = layers.Conv2D(6, 5, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(16, 5, activation="relu")(x)
-    x = layers.Flatten()(x)
+    if data_format == "channels_first":
+        x = layers.Permute((3, 1, 2))(x)
+    x = layers.Conv2D(6, 5, activation="relu", data_format=data_format)(x)
+    x = layers.MaxPooling2D(2, data_format=data_format)(x)
+    x = layers.Conv2D(16, 5, activation="relu", data_format=data_format)(x)
+    x = layers.Flatten(data_format=data_format)(x)
     return keras.Model(inputs, layers.Dense(128)(x), name="original_encoder")
 
 
-def build_model(model_name, hyperparameters, total_steps):
+def build_model(model_name, hyperparameters, total_steps, data_format):
     """The compiled sum Transformer to time: the original's (its own encoder) or the tuned one.
 
     Args:
         model_name: "original" or "tuned".
         hyperparameters: `Hyperparameters`.
+        total_steps: int. The learning-rate schedule's length.
+        data_format: str. The encoder's layout (`EncoderConfig.data_format`).
     """
+    import dataclasses
+
     from mnist_vit.encoder import build_encoder
     from mnist_vit.sum_task import SUM, build_sum_transformer
     from mnist_vit.training import compile_for_task
 
-    encoder = original_encoder() if model_name == "original" else build_encoder(hyperparameters.encoder)
+    if model_name == "original":
+        encoder = original_encoder(data_format)
+    else:
+        encoder = build_encoder(dataclasses.replace(hyperparameters.encoder, data_format=data_format))
     model = build_sum_transformer(encoder, hyperparameters.head)
     return compile_for_task(SUM, model, hyperparameters.training, total_steps)
 
@@ -128,8 +149,8 @@ def step_milliseconds(model, split, batch_size, steps, slot_counts=(1, 2, 5, 10)
     }
 
 
-def measure(model_name, hyperparameters, splits, steps, rounds):
-    """Times (a) padded and (b) bucketed training and prediction of one sum Transformer.
+def measure(model_name, hyperparameters, data_format, splits, steps, rounds):
+    """Times (a) padded and (b) bucketed training and prediction of one sum Transformer in `data_format`.
 
     Returns:
         dict with sequences/s of each pipeline (training: the median round),
@@ -151,7 +172,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
 
     models, train = {}, {}
     for name, pad_to in pipelines.items():
-        models[name] = build_model(model_name, hyperparameters, total_steps=10**6)
+        models[name] = build_model(model_name, hyperparameters, 10**6, data_format)
         train[name] = batches("train", steps * batch_size, pad_to, seed=0, fresh=True)
         # Warm-up: one round compiles every batch shape (each length of the buckets).
         models[name].fit(train[name], epochs=1, verbose=0)
@@ -163,7 +184,7 @@ def measure(model_name, hyperparameters, splits, steps, rounds):
             models[name].fit(train[name], epochs=1, verbose=0)
             seconds[name].append(time.perf_counter() - start)
         print(
-            f"  {model_name} round {round_index + 1}/{rounds}: "
+            f"  {model_name} {data_format} round {round_index + 1}/{rounds}: "
             + ", ".join(f"{name} {steps * batch_size / seconds[name][-1]:.0f} seq/s" for name in pipelines),
             flush=True,
         )
@@ -204,10 +225,16 @@ def child_main(args):
     }
     rows = []
     for model_name, hyperparameters in models.items():
-        row = {"backend": backend, "model": model_name, "batch_size": hyperparameters.training.batch_size}
-        row.update(measure(model_name, hyperparameters, splits, args.steps, args.rounds))
-        row["peak_rss_mb"] = round(peak_rss_mb(), 1)
-        rows.append(row)
+        for data_format in args.data_formats:
+            row = {
+                "backend": backend,
+                "model": model_name,
+                "data_format": data_format,
+                "batch_size": hyperparameters.training.batch_size,
+            }
+            row.update(measure(model_name, hyperparameters, data_format, splits, args.steps, args.rounds))
+            row["peak_rss_mb"] = round(peak_rss_mb(), 1)
+            rows.append(row)
     print_rows(rows)
 
 
@@ -216,13 +243,15 @@ def main():
     if args.child:
         return child_main(args)
     hyperparameters_in(args.tuned_results, "transformer")
-    child_args = ["--tuned-results", args.tuned_results] + (["--data", args.data] if args.data else [])
+    child_args = ["--tuned-results", args.tuned_results, "--data-formats", *args.data_formats]
+    child_args += ["--data", args.data] if args.data else []
     rows = []
     for _, backend_rows in measure_backends(__file__, args, child_args):
         for row in backend_rows:
             rows.append(row)
             print(
-                f"{row['backend']:>10} {row['model']:>8}: bucketed {row['sequences_per_second']:.0f} seq/s, "
+                f"{row['backend']:>10} {row['model']:>8} {row['data_format']:>14}: "
+                f"bucketed {row['sequences_per_second']:.0f} seq/s, "
                 f"padded {row['padded_sequences_per_second']:.0f} seq/s, ratio {row['ratio_vs_padded']:.2f}, "
                 f"predict {row['predict_sequences_per_second']:.0f} seq/s, "
                 f"peak RSS {row['peak_rss_mb']:.0f} MB, step {row['fixed_ms_per_step']:.1f} ms "

@@ -120,7 +120,7 @@ PERFORMANCE = Table(
 )  # fmt: skip
 CONVOLUTION = Table(
     columns=(
-        ("backend", "{backend}"), ("implementation", "{implementation}"),
+        ("backend", "{backend}"), ("implementation", "{implementation}"), ("data format", "{data_format}"),
         ("ms per step", "{ms_per_step:.1f}"), ("vs the backend's fastest plain", "{vs_fastest_plain:.2f}x"),
     ),
     caption="Conv({settings[filters][0]}, {settings[kernel_size]}x{settings[kernel_size]}) - ReLU - pool - "
