@@ -266,7 +266,7 @@ def train_and_test(task, model_name, hyperparameters, splits, settings, seed):
         return metrics
     model, history = train_final_model(task, model_name, hyperparameters, splits, settings, seed)
     seconds = history["elapsed_seconds"][-1]  # every epoch's, over resumed processes too
-    metrics = test_metrics(task, model_name, model, splits["test"], settings.test_sequences)
+    metrics = test_metrics(task, model_name, model, splits, settings.test_sequences)
     metrics[f"best_{task.monitor}"] = best_epoch_value(history, task.monitor, task.mode)
     metrics["train_seconds"] = round(seconds, 1)
     metrics["seconds_to_validation"] = seconds_to_reach(history, task.monitor, (0.9, 0.95, 0.98))

@@ -53,23 +53,52 @@ def plot_histories(histories, labels, metric, title, folder, name):
     return save_figure(fig, folder, name)
 
 
-def plot_by_length(curves, labels, ylabel, title, folder, name):
+def reader_limits(models, curves):
+    """The `plot_by_length` limits of a task's results: p**L for each model with a digit probe.
+
+    Args:
+        models: a results file's `"models"`; a model whose test summary has
+            `digit_probe_accuracy` (p, mean over seeds) gets a limit.
+        curves: dict of model name -> `{str(length): value}`: the lengths.
+
+    Returns:
+        dict of model name -> (p, `{str(length): p**length}`).
+    """
+    from mnist_vit.digit_probe import reader_limit
+
+    limits = {}
+    for name, by_length in curves.items():
+        p = models[name]["test"].get("digit_probe_accuracy")
+        if p is not None:
+            limits[name] = (p, reader_limit(p, sorted(int(k) for k in by_length)))
+    return limits
+
+
+def plot_by_length(curves, labels, ylabel, title, folder, name, limits=None):
     """Accuracy by sequence length, one line per model; the trained range is shaded.
 
     Args:
         curves: dict of model name -> `{str(length): value}`.
         labels: dict of model name -> label.
+        limits: dict of model name -> (p, `{str(length): p**length}`) from
+            `reader_limits`, each drawn dashed in its model's colour, or None.
     """
     fig, ax = plt.subplots(figsize=(8, 4))
     for model_name, by_length in curves.items():
         lengths = sorted(int(k) for k in by_length)
-        ax.plot(
+        (line,) = ax.plot(
             lengths,
             [by_length[str(n)] for n in lengths],
             "o-",
             ms=3,
             label=labels[model_name],
         )
+        if model_name in (limits or {}):
+            p, limit = limits[model_name]
+            ax.plot(
+                lengths, [limit[str(n)] for n in lengths], "--", lw=1, color=line.get_color(),
+                label=f"p^L: one digit read right with p = {p:.4f} (linear probe)",
+            )  # fmt: skip
     ax.axvspan(0.5, MAX_LEN + 0.5, color="grey", alpha=0.15, label=f"trained lengths 1..{MAX_LEN}")
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
@@ -199,9 +228,10 @@ def write_task_figures(task, results, run_root, folder, test_split):
     """Writes the figures of a finished `run_tuner.py` run; returns their paths.
 
     `{task}_training.png` (seed 0's training curves), `{task}_by_length.png`
-    (the test headline by length, lengths 1..50 where measured) and the
-    example figure (`{task}_examples.png`), if its presentation has one, drawn
-    with seed 0's attention model.
+    (the test headline by length, lengths 1..100 where measured, and p**L
+    beside each model with a digit probe, `reader_limits`) and the example
+    figure (`{task}_examples.png`), if its presentation has one, drawn with
+    seed 0's attention model.
     Every figure of a task is named `{task}_*.png`.
     """
     from mnist_vit.callbacks import read_history
@@ -230,7 +260,17 @@ def write_task_figures(task, results, run_root, folder, test_split):
     }
     ylabel = metric.replace("_", " ")
     title = f"{task.name} task: {ylabel} by length (test)"
-    written.append(plot_by_length(curves, labels, ylabel, title, folder, f"{task.name}_by_length.png"))
+    written.append(
+        plot_by_length(
+            curves,
+            labels,
+            ylabel,
+            title,
+            folder,
+            f"{task.name}_by_length.png",
+            reader_limits(models, curves),
+        )
+    )
     if presentation.examples is not None:
         path = os.path.join(final_run_dir(run_root, task.searched_model, 0), "train", FINAL_MODEL)
         model = read_model(path, redo(run_root, task.searched_model))

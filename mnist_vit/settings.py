@@ -81,8 +81,8 @@ class Settings:
         seed: int. The search's seed (the same seed proposes the same trials).
         batch_size: int.
         validation_sequences, test_sequences: int. The fixed validation and
-            test sequences (lengths 1..10; the test's lengths 1..50 get
-            1/50 of `test_sequences` each).
+            test sequences (lengths 1..10; the test's lengths 1..100 get
+            1/100 of `test_sequences` each).
         search_only: bool. Stop after the search.
         data_parallel: bool. Train on every local device (jax, tensorflow).
         data: str or None. `mnist.npz` (None: `$MNIST_VIT_DATA`, else Keras's download).

@@ -98,11 +98,18 @@ def describe_prediction(value, count):
     return f"predicted sum: {round(value)} (model output {value:.3f}) for {count} images"
 
 
+LENGTHS_DESCRIBED = (20, 50, 100)  # the long lengths whose accuracy the README gives
+
+
 def describe_results(test):
     """The README's summary of a model's test metrics."""
     text = describe_count_results(test)
-    if test.get("exact_accuracy_by_long_length"):
-        text += f", exact at length 20: {with_std(test, 'exact_accuracy_by_long_length', 3, entry='20')}"
+    for length in LENGTHS_DESCRIBED:
+        if str(length) in test.get("exact_accuracy_by_long_length", {}):
+            accuracy = with_std(test, "exact_accuracy_by_long_length", 3, entry=str(length))
+            text += f", exact at length {length}: {accuracy}"
+    if "digit_probe_accuracy" in test:
+        text += f", digit probe {with_std(test, 'digit_probe_accuracy')}"
     return text
 
 
@@ -118,6 +125,7 @@ SUM = register_task(
         },
         **COUNT_TRAINING,
         long_lengths=True,
+        digit_probe=True,
         num_blocks=(1, 2),
         # experiments/results/search_study_sum.json: suggested_margin
         presets=count_presets(search_margin=0.04),

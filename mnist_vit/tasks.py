@@ -79,8 +79,12 @@ class Task:
         key_metrics: tuple of str. Test metrics beside `headline` that a run
             compares with the reference
             (`mnist_vit.experiment.compare_with_reference`).
-        long_lengths: bool. Also report `headline` at lengths 1..50
+        long_lengths: bool. Also report `headline` at lengths 1..100
             (`f"{headline}_by_long_length"`); for models that take any length.
+        digit_probe: bool. Also report how well each model's frozen encoder
+            reads one digit (`digit_probe_accuracy`, `mnist_vit.digit_probe`);
+            for a task whose answer needs every digit read right, where its
+            powers bound the accuracy by length.
         num_blocks: `(low, high)`. The search's range of self-attention blocks.
         encoder: dict of `EncoderConfig` field -> the task's value, for the
             fields where the task differs from `EncoderConfig`'s defaults:
@@ -107,6 +111,7 @@ class Task:
     presets: dict
     key_metrics: tuple = ()
     long_lengths: bool = False
+    digit_probe: bool = False
     num_blocks: tuple = (1, 2)
     encoder: dict = dataclasses.field(default_factory=dict)
 

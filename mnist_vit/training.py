@@ -6,12 +6,13 @@ import keras
 
 from mnist_vit.callbacks import completed_epochs, make_callbacks, read_history
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
+from mnist_vit.digit_probe import ENCODER_LAYER, digit_probe_accuracy
 from mnist_vit.encoder import build_encoder
 from mnist_vit.safe_files import save_model_atomically
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
 
-LONG_LENGTHS = range(1, 51)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
+LONG_LENGTHS = range(1, 101)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
 FINAL_MODEL = "final.keras"  # a training run's model at the end of its schedule, the model tested
 LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH_SEED + n
 
@@ -153,19 +154,26 @@ def evaluate_sequence_model(
     return task.test_metrics(predictions, batches.served_targets(), batches.served_lengths())
 
 
-def test_metrics(task, model_name, model, split, num_sequences):
+def test_metrics(task, model_name, model, splits, num_sequences):
     """A trained model's test metrics, as the results files report them.
 
-    `evaluate_sequence_model` on `num_sequences` fixed sequences of `split`;
-    for a model that takes any length, of a task with `long_lengths`, also
-    `task.headline` at each of `LONG_LENGTHS` (`long_length_accuracy`, the
-    same number of sequences spread over the lengths), under
-    `f"{task.headline}_by_long_length"`.
+    `evaluate_sequence_model` on `num_sequences` fixed sequences of
+    `splits["test"]`; for a model that takes any length, of a task with
+    `long_lengths`, also `task.headline` at each of `LONG_LENGTHS`
+    (`long_length_accuracy`, the same number of sequences spread over the
+    lengths), under `f"{task.headline}_by_long_length"`; for a task with
+    `digit_probe`, also `digit_probe_accuracy`: a linear probe on the frozen
+    encoder, fit on `splits["train"]`'s images, read on `splits["test"]`'s
+    (`mnist_vit.digit_probe`).
     """
+    split = splits["test"]
     metrics = evaluate_sequence_model(task, model, split, num_sequences)
     if task.long_lengths and task.models[model_name].any_length:
         per_length = max(1, num_sequences // len(LONG_LENGTHS))
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(task, model, split, per_length)
+    if task.digit_probe:
+        encoder = model.get_layer(ENCODER_LAYER)
+        metrics["digit_probe_accuracy"] = digit_probe_accuracy(encoder, splits["train"], split)
     return metrics
 
 

@@ -61,7 +61,7 @@ def tested(task, model_name, splits, settings, run_dir, model_file, cache):
         with open(done) as f:
             return json.load(f)
     model = keras.saving.load_model(os.path.join(run_dir, "train", model_file))
-    metrics = test_metrics(task, model_name, model, splits["test"], settings.test_sequences)
+    metrics = test_metrics(task, model_name, model, splits, settings.test_sequences)
     atomic_write_json(done, metrics)
     return metrics
 
