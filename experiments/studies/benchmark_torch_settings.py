@@ -140,7 +140,8 @@ def main():
             f"({row['vs_first']:.2f}x {rows[0]['variant']}), "
             f"first epoch {row['first_epoch_seconds']:.1f} s, {row['graphs_compiled']} graphs compiled"
         )
-        write_benchmark(args, rows, {"model": "tuned sum transformer", "tuned_results": args.tuned_results})
+        settings = {"model": "tuned sum transformer", "tuned_results": os.path.relpath(args.tuned_results)}
+        write_benchmark(args, rows, settings)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ under `experiments/` (paths here are relative to it):
   (`benchmark_throughput.py`); `gpu-performance`: `results/gpu/throughput.json`
   (the same benchmark on a GPU machine, `results/gpu/device.txt`);
   `convolution`: `results/convolution.json`; `augmentation`:
-  `results/augmentation.json`;
+  `results/augmentation.json`; `torch-settings`: `TORCH_SETTINGS`
+  (`benchmark_torch_settings.py`);
 - findings.md `search-study`: `results/search_study_<task>.json`
   (`study_search.py`); one block per finding (`FINDINGS`): the results files
   that the finding compares; `encoder-layout`: `ENCODER_LAYOUT`
@@ -126,6 +127,18 @@ CONVOLUTION = Table(
     caption="Conv({settings[filters][0]}, {settings[kernel_size]}x{settings[kernel_size]}) - ReLU - pool - "
     "conv({settings[filters][1]}) - ReLU - pool on {settings[images]} images: forward, backward and update; "
     "median of {settings[rounds]} rounds of {settings[steps]} steps. " + WRITTEN + " on {machine}.",
+)  # fmt: skip
+TORCH_SETTINGS = "results/findings/torch_settings.json"  # by experiments/studies/benchmark_torch_settings.py
+TORCH_SETTINGS_TABLE = Table(
+    columns=(
+        ("variant", "{variant}"), ("threads / interop threads", "{threads} / {interop_threads}"),
+        ("graphs compiled", "{graphs_compiled}"), ("first epoch s", "{first_epoch_seconds:.1f}"),
+        ("training seq/s", "{sequences_per_second:.0f}"), ("vs eager", "{vs_first:.2f}x"),
+    ),
+    caption="The tuned sum Transformer (`{settings[tuned_results]}`), `model.fit` on length buckets of "
+    "batch {results[0][batch_size]}: the first epoch (every bucket shape seen once), then the median of "
+    "{settings[rounds]} epochs of {settings[steps]} steps; each variant in its own process. " + WRITTEN
+    + " on {machine}.",
 )  # fmt: skip
 AUGMENTATION = Table(
     columns=(
@@ -465,6 +478,8 @@ def performance_blocks():
         blocks["convolution"] = render_benchmark(CONVOLUTION, "results/convolution.json")
     if os.path.exists(os.path.join(EXPERIMENTS, "results", "augmentation.json")):
         blocks["augmentation"] = render_benchmark(AUGMENTATION, "results/augmentation.json")
+    if os.path.exists(os.path.join(EXPERIMENTS, TORCH_SETTINGS)):
+        blocks["torch-settings"] = render_benchmark(TORCH_SETTINGS_TABLE, TORCH_SETTINGS)
     return blocks
 
 
