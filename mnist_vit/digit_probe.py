@@ -17,7 +17,6 @@ from mnist_vit.data import NUM_CLASSES
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE
 
 ENCODER_LAYER = "encoder"  # the name every task model gives its image encoder (`build_encoder`)
-PROBE_TRAIN_IMAGES = 10_000
 PROBE_EPOCHS = 20
 PROBE_SEED = 0
 
@@ -28,11 +27,11 @@ def embed(encoder, images):
     return encoder.predict(pixels, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
 
 
-def digit_probe_accuracy(encoder, train, test, train_images=PROBE_TRAIN_IMAGES, epochs=PROBE_EPOCHS):
-    """Accuracy of a linear probe on `encoder`'s embeddings: fit on `train`, read on all of `test`.
+def digit_probe_accuracy(encoder, train, test, images, epochs=PROBE_EPOCHS):
+    """Accuracy of a linear probe on `encoder`'s embeddings: fit on `train`, read on `test`.
 
     The probe is `Dense(10, softmax)` on the embeddings of the first
-    `train_images` images of `train`, standardized with their per-feature
+    `images` images of `train`, standardized with their per-feature
     mean and std, fit with Adam and cross-entropy for
     `epochs` epochs from a fixed seed (`PROBE_SEED`); the encoder's weights
     do not change.
@@ -42,11 +41,15 @@ def digit_probe_accuracy(encoder, train, test, train_images=PROBE_TRAIN_IMAGES, 
             a trained sequence model's `model.get_layer(ENCODER_LAYER)`.
         train: `mnist_vit.data.Split` the probe learns from.
         test: `mnist_vit.data.Split` it is scored on.
+        images: int. How many images of each split the probe reads (the
+            first ones); the main job gives its test budget, 10,000 by
+            default: all of MNIST's test images.
 
     Returns:
-        float: the share of `test`'s images whose digit the probe reads right.
+        float: the share of the test images read whose digit the probe
+        reads right.
     """
-    features = embed(encoder, train.images[:train_images])
+    features = embed(encoder, train.images[:images])
     mean, std = features.mean(axis=0), features.std(axis=0) + 1e-6
     keras.utils.set_random_seed(PROBE_SEED)
     probe = keras.Sequential(
@@ -54,11 +57,11 @@ def digit_probe_accuracy(encoder, train, test, train_images=PROBE_TRAIN_IMAGES, 
         name="digit_probe",
     )
     probe.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
-    labels = train.labels[:train_images].astype("int32")
+    labels = train.labels[:images].astype("int32")
     probe.fit((features - mean) / std, labels, epochs=epochs, batch_size=256, verbose=0)
-    test_features = (embed(encoder, test.images) - mean) / std
+    test_features = (embed(encoder, test.images[:images]) - mean) / std
     predicted = probe.predict(test_features, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
-    return float(np.mean(np.argmax(predicted, axis=1) == test.labels))
+    return float(np.mean(np.argmax(predicted, axis=1) == test.labels[:images]))
 
 
 def reader_limit(p, lengths):

@@ -171,8 +171,8 @@ def test_metrics(task, model_name, model, splits, num_sequences):
     (`long_length_accuracy`, the same number of sequences spread over the
     lengths), under `f"{task.headline}_by_long_length"`; for a task with
     `digit_probe`, also `digit_probe_accuracy`: a linear probe on the frozen
-    encoder, fit on `splits["train"]`'s images, read on `splits["test"]`'s
-    (`mnist_vit.digit_probe`).
+    encoder, fit on `num_sequences` of `splits["train"]`'s images, read on as
+    many of `splits["test"]`'s (`mnist_vit.digit_probe`).
     """
     split = splits["test"]
     metrics = evaluate_sequence_model(task, model, split, num_sequences)
@@ -181,7 +181,7 @@ def test_metrics(task, model_name, model, splits, num_sequences):
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(task, model, split, per_length)
     if task.digit_probe:
         encoder = model.get_layer(ENCODER_LAYER)
-        metrics["digit_probe_accuracy"] = digit_probe_accuracy(encoder, splits["train"], split)
+        metrics["digit_probe_accuracy"] = digit_probe_accuracy(encoder, splits["train"], split, num_sequences)
     return metrics
 
 

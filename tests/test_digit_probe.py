@@ -20,15 +20,15 @@ def pixel_encoder(dim_scale=1.0):
 
 def test_a_probe_reads_digits_an_encoder_keeps_and_not_those_it_drops():
     train, test = digit_split(600, seed=0), digit_split(300, seed=1)  # digit d: a bright bar in rows 2d+4..
-    assert digit_probe_accuracy(pixel_encoder(), train, test, epochs=10) > 0.97
-    blind = digit_probe_accuracy(pixel_encoder(0.0), train, test, epochs=10)  # every embedding is zero
+    assert digit_probe_accuracy(pixel_encoder(), train, test, 600, epochs=10) > 0.97
+    blind = digit_probe_accuracy(pixel_encoder(0.0), train, test, 600, epochs=10)  # every embedding is zero
     assert blind <= np.bincount(test.labels, minlength=10).max() / len(test) + 1e-9
 
 
 def test_the_probe_leaves_the_encoder_unchanged():
     encoder = tiny_model("sum", "deepsets").get_layer("encoder")
     before = [weight.copy() for weight in encoder.get_weights()]
-    digit_probe_accuracy(encoder, digit_split(64), digit_split(32, seed=1), epochs=1)
+    digit_probe_accuracy(encoder, digit_split(64), digit_split(32, seed=1), 64, epochs=1)
     assert all(np.array_equal(a, b) for a, b in zip(before, encoder.get_weights(), strict=True))
 
 
