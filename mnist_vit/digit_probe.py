@@ -16,7 +16,6 @@ import numpy as np
 from mnist_vit.data import NUM_CLASSES
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE
 
-ENCODER_LAYER = "encoder"  # the name every task model gives its image encoder (`build_encoder`)
 PROBE_EPOCHS = 20
 PROBE_SEED = 0
 
@@ -38,7 +37,8 @@ def digit_probe_accuracy(encoder, train, test, images, epochs=PROBE_EPOCHS):
 
     Args:
         encoder: an image model `(batch, 28, 28, 1)` -> `(batch, dim)`, e.g.
-            a trained sequence model's `model.get_layer(ENCODER_LAYER)`.
+            a trained sequence model's
+            `model.get_layer(mnist_vit.encoder.ENCODER_NAME)`.
         train: `mnist_vit.data.Split` the probe learns from.
         test: `mnist_vit.data.Split` it is scored on.
         images: int. How many images of each split the probe reads (the

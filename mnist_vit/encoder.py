@@ -12,6 +12,7 @@ from mnist_vit.data_parallel import under_tensorflow_strategy
 IMAGE_INPUT_SHAPE = (28, 28, 1)
 DTYPE_POLICIES = ("float32", "mixed_bfloat16")  # `EncoderConfig.dtype_policy`'s choices
 DATA_FORMATS = ("channels_last", "channels_first")  # `EncoderConfig.data_format`'s choices
+ENCODER_NAME = "encoder"  # `build_encoder`'s model name: the encoder's layer name inside every task model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,7 @@ class GlobalBatchNormalization(layers.BatchNormalization):
         return config
 
 
-def build_encoder(config=EncoderConfig(), name="encoder"):
+def build_encoder(config=EncoderConfig(), name=ENCODER_NAME):
     """Builds the image encoder: raw image -> embedding.
 
     Rescaling to 0..1, optional augmentation (small rotations, shifts and

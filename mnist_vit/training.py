@@ -7,8 +7,8 @@ import numpy as np
 
 from mnist_vit.callbacks import completed_epochs, make_callbacks, read_history
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
-from mnist_vit.digit_probe import ENCODER_LAYER, digit_probe_accuracy
-from mnist_vit.encoder import build_encoder
+from mnist_vit.digit_probe import digit_probe_accuracy
+from mnist_vit.encoder import ENCODER_NAME, build_encoder
 from mnist_vit.safe_files import save_model_atomically
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
@@ -180,7 +180,7 @@ def test_metrics(task, model_name, model, splits, num_sequences):
         per_length = max(1, num_sequences // len(LONG_LENGTHS))
         metrics[f"{task.headline}_by_long_length"] = long_length_accuracy(task, model, split, per_length)
     if task.digit_probe:
-        encoder = model.get_layer(ENCODER_LAYER)
+        encoder = model.get_layer(ENCODER_NAME)
         metrics["digit_probe_accuracy"] = digit_probe_accuracy(encoder, splits["train"], split, num_sequences)
     return metrics
 
