@@ -1,4 +1,4 @@
-"""Shared fixtures: the MNIST file, tiny synthetic splits, a clean Keras session."""
+"""Shared fixtures (the MNIST file, tiny synthetic splits, a clean Keras session) and the test workers."""
 
 import os
 import pathlib
@@ -11,6 +11,12 @@ from mnist_vit.data import DATA_ENV_VAR, Split
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+MAX_WORKERS = 4  # each worker process imports a whole Keras backend and trains on every core
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (the default in pyproject.toml): one worker per core, at most `MAX_WORKERS`."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
 @pytest.fixture(autouse=True)
