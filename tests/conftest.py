@@ -15,8 +15,12 @@ MAX_WORKERS = 4  # each worker process imports a whole Keras backend and trains 
 
 
 def pytest_xdist_auto_num_workers(config):
-    """`-n auto` (the default in pyproject.toml): one worker per core, at most `MAX_WORKERS`."""
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+    """`-n auto` (pyproject.toml's default): a worker per core this process may use, at most `MAX_WORKERS`.
+
+    `os.sched_getaffinity` (Linux) counts the cores a container grants; elsewhere (macOS) it does not exist.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 @pytest.fixture(autouse=True)
