@@ -55,6 +55,22 @@ def is_worker():
     return os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief"
 
 
+def search_files_read_back(folder):
+    """The JSON files of the search in `folder` that this process reads back when it starts.
+
+    The chief reloads all of them (the oracle and every trial). A
+    distributed-search worker reads only its own tuner file
+    (`<KERASTUNER_TUNER_ID>.json`): the chief and the other workers rewrite
+    the rest while it runs, so one of them caught half-written is not damage.
+    """
+    import glob
+
+    if is_worker():
+        own = os.path.join(folder, f"{os.environ['KERASTUNER_TUNER_ID']}.json")
+        return [own] if os.path.lexists(own) else []
+    return sorted(glob.glob(os.path.join(glob.escape(folder), "**", "*.json"), recursive=True))
+
+
 def run_experiment(settings):
     """Runs (or resumes) the main job with `settings` (`mnist_vit.settings.Settings`).
 
@@ -168,8 +184,6 @@ def search(task, settings, splits):
         first (dicts), the chosen trial's id; `(None, None, None)` in a
         distributed-tuning worker.
     """
-    import glob
-
     import keras
 
     from mnist_vit.search import chosen_trial, default_values, make_tuner
@@ -178,7 +192,7 @@ def search(task, settings, splits):
     project = f"search_{settings.tuner}"
     folder = os.path.join(settings.out, project)
     remedy = f"delete {folder} to search again (or run with --start-over)"
-    for path in glob.glob(os.path.join(glob.escape(folder), "**", "*.json"), recursive=True):
+    for path in search_files_read_back(folder):
         read_json(path, remedy)  # a damaged file of the search is named before KerasTuner reads it
     try:
         tuner = make_tuner(

@@ -14,7 +14,7 @@ from run_script import TINY_ANCHOR, TINY_ANCHOR_RUN, command_options, run_tuner,
 
 from mnist_vit.callbacks import RunBackup, completed_epochs, make_callbacks
 from mnist_vit.errors import RunFolderError, TrainingDiverged
-from mnist_vit.experiment import RESUME_HINT, run_experiment
+from mnist_vit.experiment import RESUME_HINT, run_experiment, search_files_read_back
 from mnist_vit.run_folder import RunFolder
 from mnist_vit.settings import Settings
 
@@ -275,6 +275,22 @@ def test_a_damaged_file_of_a_run_folder_is_named_with_the_way_out(finished_run, 
     message = str(error.value)
     assert message.startswith(f"{out / name} is damaged") and f"delete {out}/" in message, message
     assert remedy in message
+
+
+def test_a_search_worker_reads_back_only_its_own_file(tmp_path, monkeypatch):
+    # The chief and the other workers rewrite the oracle's and the trials' files while a worker starts:
+    # one caught half-written (empty here) must not stop the worker as damaged.
+    folder = tmp_path / "search_random"
+    names = ("oracle.json", "trial_0/trial.json", "worker0.json", "worker1.json")
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker1")
+    assert search_files_read_back(str(folder)) == [str(folder / "worker1.json")]
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker2")  # a new worker has no file yet
+    assert search_files_read_back(str(folder)) == []
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    assert search_files_read_back(str(folder)) == sorted(str(folder / name) for name in names)
 
 
 @pytest.mark.slow

@@ -103,11 +103,12 @@ def test_distributed_search_with_a_chief_and_two_workers(tmp_path, mnist_path):
         workers[killed].kill()
         workers[killed].wait()
         # The other is not stalled: it finishes the remaining trials and exits.
-        assert workers[other].wait(timeout=600) == 0
+        assert workers[other].wait(timeout=600) == 0, logs[other].read_text()[-3000:]
         # The killed worker, restarted with the same id, completes the trial it was running.
         workers[killed] = start(killed, suffix="-restarted")
-        assert workers[killed].wait(timeout=300) == 0
-        assert chief.wait(timeout=120) == 0
+        restarted_log = tmp_path / f"{killed}-restarted.log"
+        assert workers[killed].wait(timeout=300) == 0, restarted_log.read_text()[-3000:]
+        assert chief.wait(timeout=120) == 0, (tmp_path / "chief.log").read_text()[-3000:]
     finally:
         for process in (chief, *workers.values()):
             if process.poll() is None:
