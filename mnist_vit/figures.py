@@ -228,8 +228,9 @@ def write_task_figures(task, results, run_root, folder, test_split):
     """Writes the figures of a finished `run_tuner.py` run; returns their paths.
 
     `{task}_training.png` (seed 0's training curves), `{task}_by_length.png`
-    (the test headline by length, lengths 1..100 where measured, and p**L
-    beside each model with a digit probe, `reader_limits`) and the example
+    (the test headline by length, lengths 1..100 where measured, the
+    anchor's digit absent from half of those sequences on a task with an
+    anchor, and p**L beside each model with a digit probe, `reader_limits`) and the example
     figure (`{task}_examples.png`), if its presentation has one, drawn with
     seed 0's attention model.
     Every figure of a task is named `{task}_*.png`.
@@ -260,6 +261,8 @@ def write_task_figures(task, results, run_root, folder, test_split):
     }
     ylabel = metric.replace("_", " ")
     title = f"{task.name} task: {ylabel} by length (test)"
+    if task.has_anchor and any(f"{metric}_by_long_length" in m["test"] for m in models.values()):
+        title += "\nlengths 1..100: the anchor's digit absent from half the sequences"
     written.append(
         plot_by_length(
             curves,

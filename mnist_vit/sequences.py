@@ -63,7 +63,9 @@ def pool_rows(pool, num_sequences, seed):
     return np.concatenate([rng.permutation(pool) for _ in range(passes)])[:num_sequences]
 
 
-def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=None, seed=0):
+def sample_sequences(
+    labels, num_sequences, task, lengths=(1, MAX_LEN), slots=None, seed=0, anchor_absent_half=False
+):
     """Draws a sequence set from a split's labels.
 
     Args:
@@ -73,6 +75,12 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
         lengths: `(low, high)`. Lengths are uniform on low..high inclusive.
         slots: int. Slots per row (>= high). Defaults to `high`.
         seed: int or sequence of ints for `numpy.random.default_rng`.
+        anchor_absent_half: bool (tasks with an anchor). Every other
+            sequence (rows 1, 3, ...) draws its images from those of the
+            nine digits other than its anchor's, so the anchor's digit is
+            absent from at least half the sequences at any length (a
+            uniform draw of 50 images holds every digit almost always).
+            The other rows are drawn as without it.
 
     Returns:
         A `SequenceSet`. Images are drawn uniformly with replacement.
@@ -91,8 +99,36 @@ def sample_sequences(labels, num_sequences, task, lengths=(1, MAX_LEN), slots=No
     indices = np.where(mask, indices, -1)
     digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
     anchors = rng.integers(0, len(labels), size=num_sequences) if task.has_anchor else None
+    if anchor_absent_half:
+        if anchors is None:
+            raise ValueError(f"anchor_absent_half needs a task with an anchor, not {task.name!r}")
+        indices = without_anchor_digit(labels, indices, anchors, np.arange(1, num_sequences, 2), rng)
+        indices = np.where(mask, indices, -1)
+        digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
     targets = task.targets(digits, mask, None if anchors is None else labels[anchors])
     return SequenceSet(indices, mask, np.asarray(targets, dtype="float32"), anchors)
+
+
+def without_anchor_digit(labels, indices, anchors, rows, rng):
+    """`indices` with `rows` redrawn from the images of the digits other than each row's anchor's.
+
+    Args:
+        labels: int64 `(N,)`, the split's digit labels.
+        indices: int64 `(n, slots)`, image indices.
+        anchors: int64 `(n,)`, anchor image indices.
+        rows: int `(k,)`, the rows to redraw (every slot, padded ones too).
+        rng: `numpy.random.Generator`.
+
+    Returns:
+        A new int64 `(n, slots)` array.
+    """
+    indices = indices.copy()
+    anchor_digits = labels[anchors[rows]]
+    for digit in np.unique(anchor_digits):
+        redrawn = rows[anchor_digits == digit]
+        others = np.flatnonzero(labels != digit)
+        indices[redrawn] = others[rng.integers(0, len(others), size=(len(redrawn), indices.shape[1]))]
+    return indices
 
 
 class SequenceBatches(keras.utils.PyDataset):
@@ -133,6 +169,8 @@ class SequenceBatches(keras.utils.PyDataset):
             served equally often (`pool_rows`), so that training sees
             `pool` distinct sequences in all. None: every epoch's are new.
         pad_to: None or int, see above.
+        anchor_absent_half: bool. See `sample_sequences` (tasks with an
+            anchor; for the long-length test).
         workers: int. Threads that prepare batches (Keras's `PyDataset`
             option). Defaults to `2`: with more than one, Keras's TensorFlow
             data adapter also turns off tf.data autotuning, whose
@@ -152,6 +190,7 @@ class SequenceBatches(keras.utils.PyDataset):
         fresh=False,
         pool=None,
         pad_to=None,
+        anchor_absent_half=False,
         workers=2,
         **kwargs,
     ):
@@ -170,6 +209,7 @@ class SequenceBatches(keras.utils.PyDataset):
         self.lengths = tuple(lengths)
         self.fresh = fresh
         self.pad_to = pad_to
+        self.anchor_absent_half = anchor_absent_half
         self.mask_dtype = mask_dtype()
         self.epoch = 0
         self._pool = None if pool is None else self._sample(pool, seed)
@@ -177,7 +217,13 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def _sample(self, num_sequences, seed):
         return sample_sequences(
-            self.split.labels, num_sequences, self.task, lengths=self.lengths, slots=self.pad_to, seed=seed
+            self.split.labels,
+            num_sequences,
+            self.task,
+            lengths=self.lengths,
+            slots=self.pad_to,
+            seed=seed,
+            anchor_absent_half=self.anchor_absent_half,
         )
 
     def _draw(self):

@@ -81,6 +81,8 @@ class Task:
             (`mnist_vit.experiment.compare_with_reference`).
         long_lengths: bool. Also report `headline` at lengths 1..100
             (`f"{headline}_by_long_length"`); for models that take any length.
+            With an anchor, its digit is absent from half of those sequences
+            (`mnist_vit.training.long_length_accuracy`).
         digit_probe: bool. Also report how well each model's frozen encoder
             reads one digit (`digit_probe_accuracy`, `mnist_vit.digit_probe`);
             for a task whose answer needs every digit read right, where its

@@ -135,12 +135,21 @@ def train_sequence_model(
 
 
 def evaluate_sequence_model(
-    task, model, split, num_sequences, lengths=(1, MAX_LEN), seed=TEST_SEED, verbose=0, pad_to=None
+    task,
+    model,
+    split,
+    num_sequences,
+    lengths=(1, MAX_LEN),
+    seed=TEST_SEED,
+    verbose=0,
+    pad_to=None,
+    anchor_absent_half=False,
 ):
     """Evaluates `model` on fixed sequences of `split`; returns `task.test_metrics`' dict.
 
     The sequences are padded to the slot count the model needs, if any
-    (`required_slots`), else to `pad_to` slots, else bucketed by length. With `verbose`, Keras's
+    (`required_slots`), else to `pad_to` slots, else bucketed by length;
+    `anchor_absent_half` is `SequenceBatches`'. With `verbose`, Keras's
     `predict` shows its progress bar; without, the batches go through
     `predict_on_batch` one by one, which skips `predict`'s set-up (about
     0.2 s a call: the long-length test makes a hundred calls).
@@ -153,6 +162,7 @@ def evaluate_sequence_model(
         seed=seed,
         lengths=lengths,
         pad_to=required_slots(model) or pad_to,
+        anchor_absent_half=anchor_absent_half,
     )
     if verbose:
         predictions = model.predict(batches, verbose=verbose)
@@ -190,7 +200,10 @@ def long_length_accuracy(task, model, split, per_length):
 
     The batches of length L are padded to L rounded up to a multiple of
     `MAX_LEN` (the padding is masked), so a backend that compiles each input
-    shape (JAX) compiles 10 shapes for lengths 11..100, not 90.
+    shape (JAX) compiles 10 shapes for lengths 11..100, not 90. For a task
+    with an anchor, the anchor's digit is absent from half the sequences of
+    each length (`sample_sequences`' `anchor_absent_half`): drawn uniformly,
+    nearly every long sequence would hold it, and "yes" would always be right.
 
     Returns:
         `{str(length): value}`.
@@ -204,6 +217,7 @@ def long_length_accuracy(task, model, split, per_length):
             lengths=(length, length),
             seed=LONG_LENGTH_SEED + length,
             pad_to=-(-length // MAX_LEN) * MAX_LEN,
+            anchor_absent_half=task.has_anchor,
         )[task.headline]
         for length in LONG_LENGTHS
     }

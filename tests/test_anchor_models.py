@@ -14,7 +14,7 @@ from model_helpers import (
 
 from mnist_vit.anchor_task import attention_weights_model
 from mnist_vit.tasks import get_task
-from mnist_vit.training import evaluate_sequence_model, train_sequence_model
+from mnist_vit.training import evaluate_sequence_model, long_length_accuracy, train_sequence_model
 
 LENGTHS = [1, 4, 10]
 
@@ -118,3 +118,20 @@ def test_short_fit_beats_majority_class(tmp_path):
     majority = max(best["positive_rate"], 1 - best["positive_rate"])
     assert best["accuracy"] > majority + 0.1
     assert best["auc"] > 0.75
+
+
+class AlwaysYes:
+    """A stand-in model that answers "the anchor's digit occurs" for every sequence (any slot count)."""
+
+    inputs = ()
+
+    def predict_on_batch(self, inputs):
+        return np.ones((inputs["mask"].shape[0], 1), "float32")
+
+
+def test_always_yes_is_not_right_at_long_lengths():
+    # Drawn uniformly, 50 images hold every digit almost always; the long-length test keeps the anchor's
+    # digit out of half its sequences, so a model must still tell present from absent there.
+    accuracy = long_length_accuracy(get_task("anchor"), AlwaysYes(), digit_split(2000, seed=1), per_length=40)
+    assert list(accuracy) == [str(n) for n in range(1, 101)]
+    assert all(0.4 <= accuracy[str(n)] <= 0.6 for n in range(50, 101)), accuracy

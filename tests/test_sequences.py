@@ -50,6 +50,23 @@ def test_anchor_positive_rate_matches_theory(tiny_split):
     assert abs(s.targets.mean() - expected) < 0.02
 
 
+def test_anchor_absent_half_keeps_the_anchor_digit_out_of_every_other_long_sequence(tiny_split):
+    labels = tiny_split.labels
+    natural = sample_sequences(labels, 400, ANCHOR, lengths=(60, 60), seed=5)
+    assert natural.targets.mean() > 0.97  # why the long-length test needs it
+    s = sample_sequences(labels, 400, ANCHOR, lengths=(60, 60), seed=5, anchor_absent_half=True)
+    digits = labels[s.indices]
+    anchor_digits = labels[s.anchors]
+    assert not (digits[1::2] == anchor_digits[1::2, None]).any()
+    assert (s.targets[1::2] == 0).all() and s.targets[0::2].mean() > 0.97
+    np.testing.assert_array_equal(s.indices[0::2], natural.indices[0::2])  # the other rows as drawn
+    np.testing.assert_array_equal(s.anchors, natural.anchors)
+    for row in range(len(s)):  # the targets are still the task's, from the redrawn digits
+        assert s.targets[row] == float(anchor_digits[row] in digits[row])
+    with pytest.raises(ValueError, match="needs a task with an anchor"):
+        sample_sequences(labels, 10, SUM, anchor_absent_half=True)
+
+
 def test_fixed_seed_is_reproducible_and_seeds_differ(tiny_split):
     a = sample_sequences(tiny_split.labels, 100, ANCHOR, seed=7)
     b = sample_sequences(tiny_split.labels, 100, ANCHOR, seed=7)
