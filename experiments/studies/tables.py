@@ -107,6 +107,7 @@ SEARCH_STUDY = Table(
 PERFORMANCE = Table(
     columns=(
         ("backend", "{backend}"), ("model", "{model} (batch {batch_size})"),
+        ("encoder layout", "{data_format}"),
         ("training seq/s, length buckets", "{sequences_per_second:.0f}"),
         ("training seq/s, padded to 10", "{padded_sequences_per_second:.0f}"),
         ("ratio", "{ratio_vs_padded:.2f}"),
@@ -280,8 +281,13 @@ def render_search_study(path):
 def render_performance(path, closing):
     """The throughput table of `benchmark_throughput.py`'s results file `path` (relative to experiments/)."""
     throughput = read(path)
+    # A file written before the encoder's `data_format` option ran every backend in Keras's default layout.
     rows = [
-        {**row, "step_ms": " / ".join(f"{ms:.1f}" for ms in row["step_ms_by_slots"].values())}
+        {
+            "data_format": "channels_last",
+            **row,
+            "step_ms": " / ".join(f"{ms:.1f}" for ms in row["step_ms_by_slots"].values()),
+        }
         for row in throughput["results"]
     ]
     return markdown(PERFORMANCE, {**throughput, "path": path, "closing": closing}, rows)
