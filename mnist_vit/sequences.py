@@ -75,12 +75,12 @@ def sample_sequences(
         lengths: `(low, high)`. Lengths are uniform on low..high inclusive.
         slots: int. Slots per row (>= high). Defaults to `high`.
         seed: int or sequence of ints for `numpy.random.default_rng`.
-        anchor_absent_half: bool (tasks with an anchor). Every other
-            sequence (rows 1, 3, ...) draws its images from those of the
-            nine digits other than its anchor's, so the anchor's digit is
-            absent from at least half the sequences at any length (a
-            uniform draw of 50 images holds every digit almost always).
-            The other rows are drawn as without it.
+        anchor_absent_half: bool (tasks with an anchor). Rows 1, 3, 5, ...
+            draw their images from those of the nine digits other than
+            their anchor's, so the anchor's digit is absent from every
+            other sequence at any length (a uniform draw of 50 images
+            holds every digit almost always). Rows 0, 2, ... are drawn as
+            without it, from the same seed.
 
     Returns:
         A `SequenceSet`. Images are drawn uniformly with replacement.
