@@ -96,15 +96,13 @@ def sample_sequences(
     length = rng.integers(low, high + 1, size=num_sequences)
     mask = np.arange(slots)[None, :] < length[:, None]
     indices = rng.integers(0, len(labels), size=(num_sequences, slots))
-    indices = np.where(mask, indices, -1)
-    digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
     anchors = rng.integers(0, len(labels), size=num_sequences) if task.has_anchor else None
     if anchor_absent_half:
         if anchors is None:
             raise ValueError(f"anchor_absent_half needs a task with an anchor, not {task.name!r}")
         indices = without_anchor_digit(labels, indices, anchors, np.arange(1, num_sequences, 2), rng)
-        indices = np.where(mask, indices, -1)
-        digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
+    indices = np.where(mask, indices, -1)
+    digits = np.where(mask, labels[np.maximum(indices, 0)], -1)
     targets = task.targets(digits, mask, None if anchors is None else labels[anchors])
     return SequenceSet(indices, mask, np.asarray(targets, dtype="float32"), anchors)
 
