@@ -91,9 +91,16 @@ def check_writable(folder):
         missing.append(parent)
         parent = os.path.dirname(parent)
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-            pass
+        for attempt in range(3):
+            os.makedirs(folder, exist_ok=True)
+            try:
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+                    pass
+                break
+            except FileNotFoundError:
+                # Another process that checked the same new folder removed it after its own probe.
+                if attempt == 2:
+                    raise
     except OSError as error:
         raise UsageError(f"output folder {folder} is not writable ({error.strerror or error})") from None
     finally:
