@@ -63,7 +63,7 @@ def parse_args(argv=None):
         "--test-sequences",
         type=bounded_int(1, MAX_SEQUENCES),
         default=defaults.test_sequences,
-        help="fixed test sequences of lengths 1..10 (lengths 1..50 get 1/50 of this each)",
+        help="fixed test sequences of lengths 1..10 (the test at lengths 1..100 spreads as many over them)",
     )
     parser.add_argument("--search-only", action="store_true", help="stop after the search")
     parser.add_argument(

@@ -73,6 +73,9 @@ def bounded_float(low, high, low_inclusive=True):
 fraction = bounded_float(0, 1)
 
 
+PROBE_ATTEMPTS = 20  # a probe whose new folder another check removed meanwhile is tried again
+
+
 def check_writable(folder):
     """Raises UsageError naming `folder` when it cannot be created or written; leaves nothing behind.
 
@@ -80,7 +83,8 @@ def check_writable(folder):
     removed again, so a command refused later leaves no empty folder. The
     probe file has a name of its own (`tempfile`), so processes that check
     one shared folder at once (distributed tuning) never remove each
-    other's probe.
+    other's probe; a new folder one of them removes while another creates
+    it is created again, and may stay (they all go on to use it).
     """
     if not folder:
         raise UsageError("an output folder is an empty path; name a folder")
@@ -91,15 +95,16 @@ def check_writable(folder):
         missing.append(parent)
         parent = os.path.dirname(parent)
     try:
-        for attempt in range(3):
-            os.makedirs(folder, exist_ok=True)
+        for attempt in range(PROBE_ATTEMPTS):
             try:
+                os.makedirs(folder, exist_ok=True)
                 with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
                     pass
                 break
-            except FileNotFoundError:
-                # Another process that checked the same new folder removed it after its own probe.
-                if attempt == 2:
+            except (FileNotFoundError, FileExistsError):
+                # Another process that checks the same new folder removed it (or a new parent)
+                # after its own probe, during makedirs or before this probe.
+                if attempt == PROBE_ATTEMPTS - 1:
                     raise
     except OSError as error:
         raise UsageError(f"output folder {folder} is not writable ({error.strerror or error})") from None
