@@ -1,9 +1,10 @@
 """Regenerates the tables of README.md and docs/ from the committed results files.
 
 Rewrites the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`:
-README.md's `results` block is the main job's results table
-(`mnist_vit.results_table`); docs/performance.md's and docs/findings.md's
-blocks are the studies' and benchmarks' tables (`experiments/studies/tables.py`).
+README.md's `answer` and `results` blocks are the main job's tables
+(`mnist_vit.results_table`), its `learning-curves` block and the blocks of
+docs/performance.md and docs/findings.md are the studies' and benchmarks'
+tables (`experiments/studies/tables.py`).
 
     python experiments/update_readme.py           # rewrite the blocks
     python experiments/update_readme.py --check   # exit 1, naming each block that is out of date
@@ -14,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "studies"))
-from tables import findings_blocks, performance_blocks  # noqa: E402 (the studies' folder)
+from tables import findings_blocks, learning_curve_blocks, performance_blocks  # noqa: E402 (the studies' folder)
 
 from mnist_vit.backends import import_keras  # noqa: E402
 from mnist_vit.report import replace_block  # noqa: E402
@@ -24,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Each document (relative to the checkout) and the function that gives its blocks.
 DOCUMENTS = {
-    "README.md": readme_blocks,
+    "README.md": lambda: {**readme_blocks(), **learning_curve_blocks()},
     "docs/performance.md": performance_blocks,
     "docs/findings.md": findings_blocks,
 }

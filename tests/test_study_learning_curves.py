@@ -8,7 +8,8 @@ from run_script import ROOT, STUDIES, on_reference_backend_only, run_experiment
 
 sys.path.insert(0, str(STUDIES))
 from harness import committed_hyperparameters, study_settings  # noqa: E402 (a study's module)
-from study_learning_curves import BUDGET, fresh_point, parse_args  # noqa: E402
+from study_learning_curves import BUDGET, fresh_point, parse_args, point  # noqa: E402
+from tables import render_learning_curves  # noqa: E402
 
 from mnist_vit.tasks import get_task  # noqa: E402
 
@@ -27,6 +28,51 @@ def test_the_main_jobs_committed_run_is_the_last_point_only_where_its_settings_m
     shorter = study_settings(parse_args(["--task", "sum", "--epochs", "3"]), task, BUDGET)
     assert fresh_point(task, "deepsets", shorter, [0, 1]) is None
     assert fresh_point(task, "deepsets", default, list(range(len(committed["per_seed"]) + 1))) is None
+
+
+def test_a_point_summarises_the_headline_and_the_tasks_key_metrics_over_seeds():
+    rows = [{"accuracy": 0.8, "auc": 0.9, "loss": 0.3}, {"accuracy": 0.6, "auc": 0.7, "loss": 0.5}]
+    made = point(get_task("anchor"), 50, False, rows)
+    assert made["per_seed"] == [0.8, 0.6] and made["train_sequences"] == 50 and not made["fresh"]
+    assert set(made["test"]) == {"accuracy", "accuracy_std", "auc", "auc_std"}
+    assert made["test"]["auc"] == pytest.approx(0.8)
+    assert made["test"]["accuracy_std"] == pytest.approx(0.2 / 2**0.5)  # the sample std
+
+
+def curves_file(tmp_path, curves):
+    """A learning-curve results file of the anchor task with `curves` {model: [(size, fresh, rows)]}."""
+    task = get_task("anchor")
+    study = {
+        "task": "anchor", "command": "python experiments/studies/study_learning_curves.py --task anchor",
+        "wall_seconds": 5400.0, "settings": {"seeds": [0, 1]}, "headline": "accuracy",
+        "curves": {
+            model: [point(task, size, fresh, rows) for size, fresh, rows in points]
+            for model, points in curves.items()
+        },
+    }  # fmt: skip
+    path = tmp_path / "learning_curves_anchor.json"
+    path.write_text(json.dumps(study))
+    return str(path)
+
+
+def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(tmp_path):
+    seeds = [{"accuracy": 0.8, "auc": 0.9}, {"accuracy": 0.6, "auc": 0.9}]
+    perfect = [{"accuracy": 1.0, "auc": 1.0}, {"accuracy": 1.0, "auc": 1.0}]
+    points = [(50, False, seeds), (1000, False, perfect), (416000, True, perfect)]
+    table = render_learning_curves([curves_file(tmp_path, {"transformer": points, "deepsets": points})])
+    lines = table.splitlines()
+    assert lines[0] == "| model | test | 50 | 1,000 | 416,000 (new every epoch) |"
+    assert lines[2] == "| Transformer | accuracy | 0.700 ± 0.141 | 1.000 | 1.000 |"
+    assert lines[3] == "| Transformer | auc | 0.900 | 1.000 | 1.000 |"
+    assert [line.split(" | ")[0] for line in lines[4:6]] == ["| Deep Sets"] * 2
+    assert "over 2 seeds" in lines[-1] and "(1.5 hours in all)" in lines[-1]
+
+
+def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):
+    rows = [{"accuracy": 0.5, "auc": 0.5}]
+    path = curves_file(tmp_path, {"transformer": [(50, False, rows)], "deepsets": [(100, False, rows)]})
+    with pytest.raises(ValueError, match="the deepsets's points are not at the other models' sizes"):
+        render_learning_curves([path])
 
 
 def test_the_hyperparameters_are_the_committed_searched_ones():

@@ -93,13 +93,14 @@ def fresh_point(task, model_name, settings, seeds):
 
 
 def point(task, sequences, fresh, per_seed):
-    """One point of a curve: its distinct training sequences, the headline per seed and their summary."""
-    headline = task.headline
+    """One point of a curve: its distinct training sequences, the headline per seed, and the summary
+    (mean and std) of the headline and the task's key metrics (e.g. the anchor's AUC)."""
+    figures = (task.headline, *task.key_metrics)
     return {
         "train_sequences": sequences,
         "fresh": fresh,
-        "per_seed": [row[headline] for row in per_seed],
-        "test": summarize([{headline: row[headline]} for row in per_seed]),
+        "per_seed": [row[task.headline] for row in per_seed],
+        "test": summarize([{name: row[name] for name in figures} for row in per_seed]),
     }
 
 

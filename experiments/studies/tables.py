@@ -1,4 +1,4 @@
-"""The tables of the studies and benchmarks in docs/performance.md and docs/findings.md.
+"""The tables of the studies and benchmarks in docs/performance.md, docs/findings.md and README.md.
 
 Every table is a `mnist_vit.report.Table` spec rendered from a results file
 under `experiments/` (paths here are relative to it):
@@ -20,7 +20,9 @@ under `experiments/` (paths here are relative to it):
   (`study_histogram.py`); `look-back-ascents`: `LOOK_BACK`
   (`study_look_back.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
-  default runs.
+  default runs;
+- README.md `learning-curves`: `results/findings/learning_curves_<task>.json`
+  (`study_learning_curves.py`).
 
 `experiments/update_readme.py` writes them.
 """
@@ -467,6 +469,37 @@ def render_study_beside_runs(*paths):
     return markdown(headed(STUDY_BESIDE_RUNS, name=headline.replace("_", " ")), context, rows)
 
 
+def render_learning_curves(paths):
+    """One table per `study_learning_curves.py` results file in `paths` (relative to experiments/): a row
+    per model and figure (the headline, then the task's key metrics), a column per training-pool size."""
+    tables = []
+    for path in paths:
+        study = read(path)
+        task = get_task(study["task"])
+        curves = study["curves"]
+        sizes = [(point["train_sequences"], point["fresh"]) for point in next(iter(curves.values()))]
+        columns = (("model", "{model}"), ("test", "{figure}")) + tuple(
+            (f"{size:,}" + (" (new every epoch)" if fresh else ""), f"{{cell_{i}}}")
+            for i, (size, fresh) in enumerate(sizes)
+        )
+        rows = []
+        for model, points in curves.items():
+            if [(point["train_sequences"], point["fresh"]) for point in points] != sizes:
+                raise ValueError(f"{path}: the {model}'s points are not at the other models' sizes")
+            for figure in (task.headline, *task.key_metrics):
+                cells = {f"cell_{i}": with_std(p["test"], figure, digits=3) for i, p in enumerate(points)}
+                rows.append({"model": presentation_of(task.name).label(model), "figure": figure, **cells})
+        seeds = len(study["settings"]["seeds"])
+        table = Table(
+            columns=columns,
+            caption=f"{task.name}: mean ± std over {seeds} seeds by distinct training "
+            f"sequences ({study['wall_seconds'] / 3600:.1f} hours in all), "
+            f"`figures/{task.name}_learning_curve.png`. " + WRITTEN + ".",
+        )
+        tables.append(markdown(table, {"path": path, "command": study["command"]}, rows))
+    return "\n\n".join(tables)
+
+
 def performance_blocks():
     """`{block name: text}` of docs/performance.md, from the benchmarks' results files that exist."""
     blocks = {}
@@ -487,6 +520,13 @@ def performance_blocks():
     if os.path.exists(os.path.join(EXPERIMENTS, TORCH_SETTINGS)):
         blocks["torch-settings"] = render_benchmark(TORCH_SETTINGS_TABLE, TORCH_SETTINGS)
     return blocks
+
+
+def learning_curve_blocks():
+    """`{"learning-curves": text}` of README.md where a task has a committed learning-curve study, else {}."""
+    paths = [f"results/findings/learning_curves_{name}.json" for name in task_names()]
+    paths = [path for path in paths if os.path.exists(os.path.join(EXPERIMENTS, path))]
+    return {"learning-curves": render_learning_curves(paths)} if paths else {}
 
 
 def findings_blocks():
