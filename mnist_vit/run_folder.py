@@ -25,6 +25,7 @@ from mnist_vit.errors import RunFolderError
 from mnist_vit.safe_files import atomic_write_json
 
 SETTINGS_FILE = "run.json"
+START_OVER = "use a new --out, or --start-over to delete this folder's runs and start again"
 
 
 def damaged(path, remedy):
@@ -96,18 +97,21 @@ class RunFolder:
             (globs allowed); `run.json` always goes with them.
         role: str. Whose lock to take: `"chief"` records the settings;
             any other role (a distributed-search worker) only checks them.
+        remedy: str. What the error for other settings tells the user to do
+            (default: a new `--out`, or `--start-over`).
 
     Raises:
         RunFolderError: another process holds the folder, or it was made
             with other settings, or its `run.json` is damaged.
     """
 
-    def __init__(self, folder, settings, start_over=False, entries=(), role="chief"):
+    def __init__(self, folder, settings, start_over=False, entries=(), role="chief", remedy=None):
         self.folder = folder
         self.settings = settings
         self.start_over = start_over
         self.entries = entries
         self.role = role
+        self.remedy = remedy or START_OVER
         self._lock = None
 
     def __enter__(self):
@@ -166,16 +170,16 @@ class RunFolder:
             if self.role == "chief":
                 atomic_write_json(path, {"settings": self.settings})
             return
-        remedy = "use a new --out, or --start-over to delete this folder's runs and start again"
-        recorded = read_json(path, remedy).get("settings")
+        recorded = read_json(path, self.remedy).get("settings")
         if not isinstance(recorded, dict):
-            raise damaged(path, remedy)
+            raise damaged(path, self.remedy)
         differing = [
             f"{key} {recorded.get(key)!r} -> {self.settings.get(key)!r}"
             for key in sorted(set(recorded) | set(self.settings))
             if recorded.get(key) != self.settings.get(key)
         ]
         if differing:
+            differs = ", ".join(differing)
             raise RunFolderError(
-                f"run folder {self.folder} was made with other settings ({', '.join(differing)}); {remedy}"
+                f"run folder {self.folder} was made with other settings ({differs}); {self.remedy}"
             )

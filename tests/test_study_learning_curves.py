@@ -107,3 +107,10 @@ def test_a_tiny_grid_trains_each_point_resumes_and_draws_its_figure(tmp_path, mn
     assert again.returncode == 0, again.stderr[-3000:]
     assert tested.stat().st_mtime_ns == before and "finished earlier" in again.stdout
     assert json.loads((out / "results.json").read_text())["curves"] == results["curves"]
+    longer = run_experiment("studies/study_learning_curves.py", [*args, "--epochs", "2"], timeout=900)
+    assert longer.returncode == 2 and tested.stat().st_mtime_ns == before
+    assert longer.stderr.strip().splitlines() == [
+        f"error: run folder {out} was made with other settings (epochs 1 -> 2); use a new --out, or delete "
+        f"{out} to start the study again"
+    ]
+    assert json.loads((out / "results.json").read_text())["curves"] == results["curves"]

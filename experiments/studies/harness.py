@@ -15,6 +15,7 @@ baseline variant hands the whole parent's side to `compare_to_baseline`.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -192,18 +193,34 @@ def test_sequences(task, split, num_sequences):
     return batches, digits, mask
 
 
-def run_study(args, study):
+def run_study(args, study, made_by=None):
     """The `main` of a study script: checks its outputs, runs `study(task, args, splits)`, writes the results.
 
     `args` has `task`, `data`, `out` and `results`; returns the results dict.
+    A study that trains into `args.out` gives `made_by(task, args)`: the
+    `Settings` of its runs (`study_settings`) and a dict of anything else
+    that decides them (JSON values, e.g. the hyperparameters). It then holds
+    `args.out` as a `RunFolder` made with those, the backend and the data, so
+    a rerun with any of them changed is refused by name instead of reusing
+    runs made otherwise, and two processes never share the folder. A study
+    that only reads a finished main-job run gives none.
     """
     check_output_folder(args.out, "run folder")
     check_output_file(args.results, "results file")
     splits = load_splits(args.data)
-    import_keras()
+    keras = import_keras()
     task = get_task(args.task)
-    results = study(task, args, splits)
-    atomic_write_json(args.results, results)
+    folder = contextlib.nullcontext()
+    if made_by is not None:
+        from mnist_vit.run_folder import RunFolder
+
+        settings, decided_by = made_by(task, args)
+        decided = {**settings.folder_settings(keras.backend.backend(), splits), **decided_by}
+        remedy = f"use a new --out, or delete {args.out} to start the study again"
+        folder = RunFolder(args.out, decided, remedy=remedy)
+    with folder:
+        results = study(task, args, splits)
+        atomic_write_json(args.results, results)
     return results
 
 

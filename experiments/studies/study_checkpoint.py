@@ -76,6 +76,14 @@ def trained_run(task, model_name, hyperparameters, splits, settings, seed):
     return run_dir
 
 
+def made_by(task, args):
+    """What decides every seed's run: the preset's budget and the default hyperparameters (the model and
+    the seeds only choose which runs a command trains)."""
+    from mnist_vit.search import default_values
+
+    return study_settings(args, task, BUDGET), {"defaults": default_values(task)}
+
+
 def study(task, args, splits):
     """Trains every seed and tests both of its models; returns the results dict."""
     from mnist_vit.callbacks import read_history
@@ -132,7 +140,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = run_study(args, study)
+    results = run_study(args, study, made_by)
     headline = results["headline"]
     for name in ("best_epoch", "end_of_schedule"):
         test = results[name]

@@ -20,9 +20,12 @@ the 50-500 bags of Ilse, Tomczak and Welling (2018).
 A point costs what one final model of the main job costs (minutes on 2 CPU
 cores), so the whole grid takes hours: `--sizes` and `--models` run it in
 pieces, and any command resumes where it stopped (finished points are reused
-from their run folders). The results file holds the points of the command that
-wrote it, so the full command, run last, gathers every piece, and the study's
-wall time over all its processes; `--publish` writes
+from their run folders). The study's folder records what decides every point
+(the budget, the searched hyperparameters, the backend and the data, in
+`run.json`), so a command with any of them changed is refused by name rather
+than mixing points made two ways. The results file holds the points of the
+command that wrote it, so the full command, run last, gathers every piece,
+and the study's wall time over all its processes; `--publish` writes
 `experiments/results/findings/learning_curves_<task>.json` and
 `figures/<task>_learning_curve.png`.
 
@@ -104,6 +107,14 @@ def point(task, sequences, fresh, per_seed):
     }
 
 
+def made_by(task, args):
+    """What decides every point's runs: the preset's budget and the committed searched hyperparameters.
+
+    The sizes, models and seeds only choose which points a command trains.
+    """
+    return study_settings(args, task, BUDGET), {"hyperparameters": committed_hyperparameters(task).to_dict()}
+
+
 def study(task, args, splits):
     """Trains (or reuses) every point of the grid; returns the results dict."""
     seeds = list(range(args.seeds))
@@ -151,11 +162,11 @@ def study(task, args, splits):
 
 
 def main(argv=None):
+    args = parse_args(argv)  # imports Keras quietly, before the modules that need it
     from mnist_vit.figures import plot_learning_curves
     from mnist_vit.presentation import presentation_of
 
-    args = parse_args(argv)
-    results = run_study(args, study)
+    results = run_study(args, study, made_by)
     labels = {name: presentation_of(args.task).label(name) for name in results["curves"]}
     figure = plot_learning_curves(results, labels, args.figures, f"{args.task}_learning_curve.png")
     print(f"wrote {args.results} and {figure} ({results['wall_seconds'] / 60:.0f} minutes in all)")

@@ -74,6 +74,12 @@ def suggested_margin(noise_std):
     return math.ceil(2 * math.sqrt(2) * noise_std / MARGIN_STEP) * MARGIN_STEP
 
 
+def made_by(task, args):
+    """What decides the study's search and runs: the preset's budget and `--configs` trials (the noise
+    seeds only add runs)."""
+    return study_settings(args, task, BUDGET, trials=args.configs, seeds=1), {}
+
+
 def study(task, args, splits):
     """Runs the study; returns the results dict."""
     from mnist_vit.search import chosen_trial, default_values, trial_hyperparameters
@@ -155,7 +161,7 @@ def study(task, args, splits):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = run_study(args, study)
+    results = run_study(args, study, made_by)
     correlation = results["rank_correlation"]
     print(
         f"rank correlation of short-trial scores with full validation "
