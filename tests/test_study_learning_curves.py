@@ -75,6 +75,20 @@ def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):
         render_learning_curves([path])
 
 
+def test_another_backend_publishes_beside_the_reference_and_ends_on_its_own_main_job(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    args = parse_args(["--task", "anchor", "--publish"])
+    findings = ROOT / "experiments" / "results" / "findings"
+    assert args.results == str(findings / "jax" / "learning_curves_anchor.json")
+    assert args.figures == str(ROOT / "figures" / "jax")
+    task = get_task("anchor")
+    jax_run = json.loads((ROOT / "experiments" / "results" / "jax" / "anchor.json").read_text())
+    last = fresh_point(task, "transformer", study_settings(args, task, BUDGET), [0, 1])
+    assert last["per_seed"] == [row["accuracy"] for row in jax_run["models"]["transformer"]["per_seed"][:2]]
+
+
 def test_the_hyperparameters_are_the_committed_searched_ones():
     committed = json.loads(SUM_RESULTS.read_text())["models"]["transformer"]["hyperparameters"]
     found = committed_hyperparameters(get_task("sum")).to_dict()

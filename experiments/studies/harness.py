@@ -3,7 +3,8 @@
 A study (`study_*.py`) runs the main job's pieces (`mnist_vit.experiment`)
 with the task's `cpu` preset, shrunk by its budget options for tests
 (`add_budget_options`, `study_settings`), and writes one results file
-(`run_study`).
+(`run_study`); `--publish` puts it among the committed results, in a folder
+of its own off the reference backend (`on_this_backend`).
 
 Benchmarks measure every backend, each in a child process of its own.
 Keras picks its backend at import, so a benchmark script (`benchmark_*.py`)
@@ -34,7 +35,7 @@ from mnist_vit.command_line import (
 )
 from mnist_vit.data import load_splits
 from mnist_vit.errors import BackendError, UsageError
-from mnist_vit.results import run_metadata
+from mnist_vit.results import backend_folder, run_metadata
 from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_RESULTS, Settings, published_results
 from mnist_vit.tasks import get_task, task_names
@@ -76,10 +77,19 @@ def study_parser(description, budget, published):
     return parser
 
 
+def on_this_backend(path):
+    """A committed file's `path` as this backend publishes it: in `<folder>/<backend>/` off the reference
+    backend (`mnist_vit.results.backend_folder`), so that no other backend's run replaces the reference's."""
+    folder = backend_folder(os.path.dirname(path), import_keras().backend.backend())
+    return os.path.join(folder, os.path.basename(path))
+
+
 def study_outputs(args, name, published):
-    """Fills `args.out` (default `runs/<name>`) and `args.results` (`published` with `--publish`)."""
+    """Fills `args.out` (default `runs/<name>`) and `args.results` (`published` with `--publish`, in its
+    backend's folder: `on_this_backend`)."""
     args.out = args.out or os.path.join("runs", name)
-    args.results = args.results or (published if args.publish else os.path.join(args.out, "results.json"))
+    if not args.results:
+        args.results = on_this_backend(published) if args.publish else os.path.join(args.out, "results.json")
     return args
 
 
@@ -140,7 +150,8 @@ def finished_run_outputs(args, name):
     """Fills `args.out` (`--run`, default `runs/<task>`) and `args.results` (see `finished_run_parser`)."""
     args.out = args.run or os.path.join("runs", args.task)
     published = os.path.join(PUBLISHED_RESULTS, "findings", f"{name}_{args.task}.json")
-    args.results = args.results or (published if args.publish else os.path.join(args.out, f"{name}.json"))
+    if not args.results:
+        args.results = on_this_backend(published) if args.publish else os.path.join(args.out, f"{name}.json")
     return args
 
 

@@ -34,12 +34,18 @@ and the study's wall time over all its processes; `--publish` writes
 
 import os
 
-from harness import committed_hyperparameters, run_study, study_outputs, study_parser, study_settings
+from harness import (
+    committed_hyperparameters,
+    run_study,
+    study_outputs,
+    study_parser,
+    study_settings,
+)
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import bounded_int, run_main
 from mnist_vit.experiment import RESUME_HINT, train_and_test
-from mnist_vit.results import REFERENCE_BACKEND, run_metadata, summarize
+from mnist_vit.results import backend_folder, run_metadata, summarize
 from mnist_vit.run_clock import RunClock
 from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_FIGURES, PUBLISHED_RESULTS, published_results
 from mnist_vit.tasks import get_task
@@ -61,21 +67,26 @@ def parse_args(argv=None):
     parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds 0, 1, ...")
     parser.add_argument("--figures", help="folder for the figure (default <out>/figures)")
     args = parser.parse_args(argv)
-    import_keras()
+    keras = import_keras()
     task = get_task(args.task)
     args.models = [task.check_model(name) for name in args.models] if args.models else list(task.models)
     args.sizes = sorted(set(args.sizes))
     name = f"learning_curves_{args.task}"
     study_outputs(args, name, os.path.join(PUBLISHED_RESULTS, "findings", f"{name}.json"))
-    args.figures = args.figures or (PUBLISHED_FIGURES if args.publish else os.path.join(args.out, "figures"))
+    if not args.figures:
+        published = backend_folder(PUBLISHED_FIGURES, keras.backend.backend())
+        args.figures = published if args.publish else os.path.join(args.out, "figures")
     return args
 
 
 def fresh_point(task, model_name, settings, seeds):
-    """The main job's committed runs of `model_name` as the curve's last point, or None where none match."""
+    """The main job's committed runs of `model_name` on this backend as the curve's last point, or None
+    where none match."""
+    import keras
+
     from mnist_vit.results_table import read_results
 
-    path = published_results(task.name, REFERENCE_BACKEND)
+    path = published_results(task.name, keras.backend.backend())
     if not os.path.exists(path):
         return None
     run = read_results(path)
