@@ -145,5 +145,5 @@ def test_exact_accuracy_metric():
     from mnist_vit.counting import ExactAccuracy
 
     metric = ExactAccuracy()
-    metric.update_state(np.array([[3.0], [5.0], [7.0]]), np.array([[3.4], [5.6], [6.5]]))
+    metric.update_state(np.float32([[3.0], [5.0], [7.0]]), np.float32([[3.4], [5.6], [6.5]]))
     assert float(keras.ops.convert_to_numpy(metric.result())) == pytest.approx(1 / 3)
