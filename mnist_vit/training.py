@@ -195,8 +195,8 @@ def test_metrics(task, model_name, model, splits, num_sequences):
     return metrics
 
 
-def long_length_accuracy(task, model, split, per_length):
-    """`task.headline` at each length of `LONG_LENGTHS`, on `per_length` fixed test sequences each.
+def long_length_accuracy(task, model, split, per_length, lengths=LONG_LENGTHS):
+    """`task.headline` at each of `lengths` (default `LONG_LENGTHS`), on `per_length` fixed sequences each.
 
     The batches of length L are padded to L rounded up to a multiple of
     `MAX_LEN` (the padding is masked), so a backend that compiles each input
@@ -219,5 +219,5 @@ def long_length_accuracy(task, model, split, per_length):
             pad_to=-(-length // MAX_LEN) * MAX_LEN,
             anchor_absent_half=task.has_anchor,
         )[task.headline]
-        for length in LONG_LENGTHS
+        for length in lengths
     }

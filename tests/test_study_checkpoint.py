@@ -46,6 +46,13 @@ def test_the_study_tests_both_models_of_each_seed(tmp_path, mnist_path):
     per_seed = [row["test_end_of_schedule"] for row in results["per_seed"]]
     assert results["end_of_schedule"]["exact_accuracy"] == pytest.approx(np.mean(per_seed))
     assert results["end_of_schedule"]["exact_accuracy_std"] == pytest.approx(np.std(per_seed, ddof=1))
+    damaged = Path(final_run_dir(study, "transformer", 1)) / "final_test.json"
+    damaged.write_text('{"exact_accuracy": 0.9')  # cut off mid-write by something other than the study
+    again = run_experiment("studies/study_checkpoint.py", args, timeout=900)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"error: {damaged} is damaged (cannot be read back); delete {damaged} to test again"
+    )
 
 
 def test_another_model_is_studied_in_a_folder_of_its_own(tmp_path, mnist_path):

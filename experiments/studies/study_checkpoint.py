@@ -20,7 +20,6 @@ resumes.
     python experiments/studies/study_checkpoint.py --task sum --data ../shared/data/mnist.npz
 """
 
-import json
 import os
 
 from harness import run_study, study_outputs, study_parser, study_settings
@@ -52,15 +51,13 @@ def parse_args(argv=None):
 
 def tested(task, model_name, splits, settings, run_dir, model_file, cache):
     """Test metrics of the saved model `run_dir/train/model_file`, cached in `run_dir/cache`."""
-    import keras
-
+    from mnist_vit.run_folder import read_json, read_model
     from mnist_vit.training import test_metrics
 
     done = os.path.join(run_dir, cache)
-    if os.path.exists(done):
-        with open(done) as f:
-            return json.load(f)
-    model = keras.saving.load_model(os.path.join(run_dir, "train", model_file))
+    if os.path.lexists(done):
+        return read_json(done, f"delete {done} to test again")
+    model = read_model(os.path.join(run_dir, "train", model_file), f"delete {run_dir} to train again")
     metrics = test_metrics(task, model_name, model, splits, settings.test_sequences)
     atomic_write_json(done, metrics)
     return metrics
@@ -87,6 +84,7 @@ def made_by(task, args):
 def study(task, args, splits):
     """Trains every seed and tests both of its models; returns the results dict."""
     from mnist_vit.callbacks import read_history
+    from mnist_vit.run_folder import damaged, read_json
     from mnist_vit.search import default_values, trial_hyperparameters
     from mnist_vit.training import FINAL_MODEL
 
@@ -98,8 +96,11 @@ def study(task, args, splits):
         run_dir = trained_run(task, model_name, hyperparameters, splits, settings, seed)
         best.append(tested(task, model_name, splits, settings, run_dir, "best.keras", "best_test.json"))
         final.append(tested(task, model_name, splits, settings, run_dir, FINAL_MODEL, "final_test.json"))
-        with open(os.path.join(run_dir, "train", "best.keras.best.json")) as f:
-            epoch = json.load(f)["epoch"]
+        best_json = os.path.join(run_dir, "train", "best.keras.best.json")
+        remedy = f"delete {run_dir} to train again"
+        epoch = read_json(best_json, remedy).get("epoch")
+        if not isinstance(epoch, int):
+            raise damaged(best_json, remedy)
         history = read_history(os.path.join(run_dir, "train"))
         validation = history[task.monitor]
         row = {

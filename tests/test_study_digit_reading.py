@@ -1,0 +1,63 @@
+"""study_digit_reading.py: how well a sum model reads each digit, and at long lengths, under each change."""
+
+import json
+import sys
+
+import pytest
+from run_script import STUDIES, on_reference_backend_only, run_experiment
+
+sys.path.insert(0, str(STUDIES))
+from study_digit_reading import parse_args  # noqa: E402 (a study's module)
+
+from mnist_vit.errors import UsageError  # noqa: E402
+
+pytestmark = on_reference_backend_only()  # a study: subprocesses
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--task", "anchor"], "task anchor has no digit probe; the study takes sum"),
+        (["--model", "fc"], "the fc model takes only lengths 1..10"),
+    ],
+)
+def test_a_task_or_model_it_cannot_measure_is_refused_by_name(argv, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        parse_args(argv)
+
+
+def test_a_tiny_study_applies_each_change_and_reports_p_and_long_lengths(tmp_path, mnist_path):
+    import keras
+
+    out = tmp_path / "reading"
+    args = [
+        "--variants", "searched", "wider_encoder", "twice_the_epochs", "--seeds", "1", "--epochs", "1",
+        "--train-sequences", "64", "--validation-sequences", "32", "--test-sequences", "50",
+        "--long-sequences", "8", "--data", mnist_path, "--out", str(out),
+    ]  # fmt: skip
+    done = run_experiment("studies/study_digit_reading.py", args, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    variants = results["variants"]
+    assert list(variants) == ["searched", "wider_encoder", "twice_the_epochs"]
+    assert [variants[name]["epochs"] for name in variants] == [1, 1, 2]
+    for variant in variants.values():
+        (row,) = variant["per_seed"]
+        assert 0 <= row["digit_probe_accuracy"] <= 1
+        assert set(row["exact_accuracy_at_length"]) == {"20", "50", "100"}
+        p = variant["test"]["digit_probe_accuracy"]
+        assert variant["reader_limit"]["50"] == pytest.approx(p**50)
+
+    def widest_conv(name):
+        run = out / name / "final" / "transformer" / "seed_0"
+        model = keras.saving.load_model(run / "train" / "final.keras")
+        encoder = model.get_layer("encoder")
+        return max(layer.filters for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D))
+
+    assert widest_conv("searched") == 32 and widest_conv("wider_encoder") == 64
+    cached = out / "searched" / "final" / "transformer" / "seed_0" / "at_lengths.json"
+    before = cached.stat().st_mtime_ns
+    again = run_experiment("studies/study_digit_reading.py", args, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert cached.stat().st_mtime_ns == before
+    assert json.loads((out / "results.json").read_text())["variants"] == variants
