@@ -235,6 +235,26 @@ def run_study(args, study, made_by=None):
     return results
 
 
+def study_results(task, seconds, settings, described, **fields):
+    """A study's results file: the task, command and versions, its wall time over every process
+    (`seconds`), its `"settings"` (the dict `described`, then the budget of its runs from `settings`, a
+    `Settings`), the task's headline, and `fields`."""
+    budget = {
+        "epochs": settings.epochs,
+        "train_sequences_per_epoch": settings.train_sequences,
+        "validation_sequences": settings.validation_sequences,
+        "test_sequences": settings.test_sequences,
+    }
+    return {
+        "task": task.name,
+        **run_metadata(),
+        "wall_seconds": round(seconds, 1),
+        "settings": {**described, **budget},
+        "headline": task.headline,
+        **fields,
+    }
+
+
 def benchmark_results(rows, settings):
     """A benchmark's results file: its rows, the machine, command, versions and its settings."""
     metadata = run_metadata()

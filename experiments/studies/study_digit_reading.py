@@ -22,13 +22,20 @@ records what decides them); `--publish` writes
 import dataclasses
 import os
 
-from harness import committed_hyperparameters, run_study, study_outputs, study_parser, study_settings
+from harness import (
+    committed_hyperparameters,
+    run_study,
+    study_outputs,
+    study_parser,
+    study_results,
+    study_settings,
+)
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import bounded_int, run_main
 from mnist_vit.errors import UsageError
 from mnist_vit.experiment import RESUME_HINT, train_and_test
-from mnist_vit.results import run_metadata, summarize, with_std
+from mnist_vit.results import summarize, with_std
 from mnist_vit.run_clock import RunClock
 from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_RESULTS
 from mnist_vit.tasks import get_task, task_names
@@ -157,24 +164,14 @@ def study(task, args, splits):
                 f"{with_std(test, task.headline)}, {at}, {test['train_seconds']:.0f} s a run",
                 flush=True,
             )
-        wall_seconds = round(clock.seconds(), 1)
-    return {
-        "task": task.name,
-        **run_metadata(),
-        "wall_seconds": wall_seconds,
-        "settings": {
-            "model": args.model,
-            "seeds": list(range(args.seeds)),
-            "epochs": base.epochs,
-            "train_sequences_per_epoch": base.train_sequences,
-            "validation_sequences": base.validation_sequences,
-            "test_sequences": base.test_sequences,
-            "long_sequences": args.long_sequences,
-            "hyperparameters": f"the searched ones of experiments/results/{task.name}.json, then each change",
-        },
-        "headline": task.headline,
-        "variants": variants,
+        seconds = clock.seconds()
+    described = {
+        "model": args.model,
+        "seeds": list(range(args.seeds)),
+        "long_sequences": args.long_sequences,
+        "hyperparameters": f"the searched ones of experiments/results/{task.name}.json, then each change",
     }
+    return study_results(task, seconds, base, described, variants=variants)
 
 
 def main(argv=None):

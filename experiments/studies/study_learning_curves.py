@@ -39,13 +39,14 @@ from harness import (
     run_study,
     study_outputs,
     study_parser,
+    study_results,
     study_settings,
 )
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import bounded_int, run_main
 from mnist_vit.experiment import RESUME_HINT, train_and_test
-from mnist_vit.results import backend_folder, run_metadata, summarize
+from mnist_vit.results import backend_folder, summarize
 from mnist_vit.run_clock import RunClock
 from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_FIGURES, PUBLISHED_RESULTS, published_results
 from mnist_vit.tasks import get_task
@@ -152,24 +153,14 @@ def study(task, args, splits):
             last = fresh_point(task, name, settings, seeds)
             if last is not None:
                 curves[name].append(last)
-        wall_seconds = round(clock.seconds(), 1)
-    return {
-        "task": task.name,
-        **run_metadata(),
-        "wall_seconds": wall_seconds,
-        "settings": {
-            "sizes": args.sizes,
-            "models": args.models,
-            "seeds": seeds,
-            "epochs": settings.epochs,
-            "train_sequences_per_epoch": settings.train_sequences,
-            "validation_sequences": settings.validation_sequences,
-            "test_sequences": settings.test_sequences,
-            "hyperparameters": f"the searched ones of experiments/results/{task.name}.json",
-        },
-        "headline": task.headline,
-        "curves": curves,
+        seconds = clock.seconds()
+    described = {
+        "sizes": args.sizes,
+        "models": args.models,
+        "seeds": seeds,
+        "hyperparameters": f"the searched ones of experiments/results/{task.name}.json",
     }
+    return study_results(task, seconds, settings, described, curves=curves)
 
 
 def main(argv=None):
