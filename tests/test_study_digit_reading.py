@@ -7,7 +7,8 @@ import pytest
 from run_script import STUDIES, on_reference_backend_only, run_experiment
 
 sys.path.insert(0, str(STUDIES))
-from study_digit_reading import parse_args  # noqa: E402 (a study's module)
+import study_digit_reading  # noqa: E402 (a study's module)
+from study_digit_reading import made_by, parse_args  # noqa: E402
 
 from mnist_vit.errors import UsageError  # noqa: E402
 
@@ -24,6 +25,18 @@ pytestmark = on_reference_backend_only()  # a study: subprocesses
 def test_a_task_or_model_it_cannot_measure_is_refused_by_name(argv, fragment):
     with pytest.raises(UsageError, match=fragment):
         parse_args(argv)
+
+
+def test_changing_what_a_variant_changes_changes_what_decides_the_runs(monkeypatch):
+    from mnist_vit.tasks import get_task
+
+    task, args = get_task("sum"), parse_args(["--epochs", "1"])
+    _, before = made_by(task, args)
+    wider = study_digit_reading.Variant({"filters": [48, 96]})
+    monkeypatch.setitem(study_digit_reading.VARIANTS, "wider_encoder", wider)
+    _, after = made_by(task, args)
+    assert after["variants"]["wider_encoder"] == {"changes": {"filters": [48, 96]}, "epochs_factor": 1}
+    assert before["variants"] != after["variants"] and before["hyperparameters"] == after["hyperparameters"]
 
 
 def test_a_tiny_study_applies_each_change_and_reports_p_and_long_lengths(tmp_path, mnist_path):

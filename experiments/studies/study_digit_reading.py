@@ -96,10 +96,11 @@ def parse_args(argv=None):
 
 
 def made_by(task, args):
-    """What decides every run: the preset's budget, the searched hyperparameters, the long-length test."""
-    hyperparameters = committed_hyperparameters(task).to_dict()
+    """What decides every run: the preset's budget, the searched hyperparameters, what each variant
+    changes, the long-length test. The variants, model and seeds asked for only pick the runs."""
     return study_settings(args, task, BUDGET), {
-        "hyperparameters": hyperparameters,
+        "hyperparameters": committed_hyperparameters(task).to_dict(),
+        "variants": {name: dataclasses.asdict(variant) for name, variant in VARIANTS.items()},
         "long_sequences": args.long_sequences,
     }
 
