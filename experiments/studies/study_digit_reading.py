@@ -83,10 +83,10 @@ def parse_args(argv=None):
         help=f"test sequences at each of the lengths {', '.join(map(str, LENGTHS))}",
     )
     args = parser.parse_args(argv)
+    import_keras()  # quietly, before the tasks' modules import it
     digit_tasks = [name for name in task_names() if get_task(name).digit_probe]
     if args.task not in digit_tasks:
         raise UsageError(f"task {args.task} has no digit probe; the study takes {', '.join(digit_tasks)}")
-    import_keras()
     task = get_task(args.task)
     args.model = task.check_model(args.model) if args.model else task.searched_model
     if not task.models[args.model].any_length:
