@@ -187,6 +187,24 @@ def finished_models(run, model_name):
     return found
 
 
+def tested_once(run_dir, model_file, cache, test):
+    """`test(model)` of the run's saved model `run_dir/train/model_file`, cached in `run_dir/cache`.
+
+    The first call loads the model, tests it and writes the returned JSON
+    dict atomically; later calls read the cache. A damaged cache or model is
+    one line naming what to delete.
+    """
+    from mnist_vit.run_folder import read_json, read_model
+
+    done = os.path.join(run_dir, cache)
+    if os.path.lexists(done):
+        return read_json(done, f"delete {done} to test again")
+    model = read_model(os.path.join(run_dir, "train", model_file), f"delete {run_dir} to train again")
+    metrics = test(model)
+    atomic_write_json(done, metrics)
+    return metrics
+
+
 def test_sequences(task, split, num_sequences):
     """Fixed test sequences padded to `MAX_LEN`, and their digits: `(batches, digits, mask)`.
 

@@ -22,13 +22,12 @@ resumes.
 
 import os
 
-from harness import run_study, study_outputs, study_parser, study_settings
+from harness import run_study, study_outputs, study_parser, study_settings, tested_once
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import bounded_int, run_main
 from mnist_vit.experiment import RESUME_HINT, train_final_model
 from mnist_vit.results import best_epoch_value, run_metadata, summarize
-from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import PUBLISHED_RESULTS
 from mnist_vit.tasks import get_task
 
@@ -51,16 +50,14 @@ def parse_args(argv=None):
 
 def tested(task, model_name, splits, settings, run_dir, model_file, cache):
     """Test metrics of the saved model `run_dir/train/model_file`, cached in `run_dir/cache`."""
-    from mnist_vit.run_folder import read_json, read_model
     from mnist_vit.training import test_metrics
 
-    done = os.path.join(run_dir, cache)
-    if os.path.lexists(done):
-        return read_json(done, f"delete {done} to test again")
-    model = read_model(os.path.join(run_dir, "train", model_file), f"delete {run_dir} to train again")
-    metrics = test_metrics(task, model_name, model, splits, settings.test_sequences)
-    atomic_write_json(done, metrics)
-    return metrics
+    return tested_once(
+        run_dir,
+        model_file,
+        cache,
+        lambda model: test_metrics(task, model_name, model, splits, settings.test_sequences),
+    )
 
 
 def trained_run(task, model_name, hyperparameters, splits, settings, seed):

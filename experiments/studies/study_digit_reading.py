@@ -29,6 +29,7 @@ from harness import (
     study_parser,
     study_results,
     study_settings,
+    tested_once,
 )
 
 from mnist_vit.backends import import_keras
@@ -107,17 +108,14 @@ def made_by(task, args):
 
 def at_lengths(task, run_dir, split, sequences):
     """The run's headline at each of `LENGTHS` on `sequences` fixed test sequences each, cached in run_dir."""
-    from mnist_vit.run_folder import read_json, read_model
-    from mnist_vit.safe_files import atomic_write_json
     from mnist_vit.training import FINAL_MODEL, long_length_accuracy
 
-    done = os.path.join(run_dir, "at_lengths.json")
-    if os.path.lexists(done):
-        return read_json(done, f"delete {done} to test again")
-    model = read_model(os.path.join(run_dir, "train", FINAL_MODEL), f"delete {run_dir} to train again")
-    accuracy = long_length_accuracy(task, model, split, sequences, LENGTHS)
-    atomic_write_json(done, accuracy)
-    return accuracy
+    return tested_once(
+        run_dir,
+        FINAL_MODEL,
+        "at_lengths.json",
+        lambda model: long_length_accuracy(task, model, split, sequences, LENGTHS),
+    )
 
 
 def study(task, args, splits):
