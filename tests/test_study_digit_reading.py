@@ -9,6 +9,7 @@ from run_script import STUDIES, on_reference_backend_only, run_experiment
 sys.path.insert(0, str(STUDIES))
 import study_digit_reading  # noqa: E402 (a study's module)
 from study_digit_reading import made_by, parse_args  # noqa: E402
+from tables import render_digit_reading  # noqa: E402
 
 from mnist_vit.errors import UsageError  # noqa: E402
 
@@ -74,3 +75,33 @@ def test_a_tiny_study_applies_each_change_and_reports_p_and_long_lengths(tmp_pat
     assert again.returncode == 0, again.stderr[-3000:]
     assert cached.stat().st_mtime_ns == before
     assert json.loads((out / "results.json").read_text())["variants"] == variants
+    rows = render_digit_reading(str(out / "results.json")).splitlines()[2:5]
+    changes = [["| searched", "nothing"], ["| wider encoder", "filters [32, 64]"]]
+    assert [row.split(" | ")[:2] for row in rows] == [*changes, ["| twice the epochs", "2 epochs"]]
+
+
+def test_the_findings_table_gives_each_variant_p_its_long_lengths_and_what_p_allows(tmp_path):
+    at_length = {"20": 0.9, "50": 0.8, "100": 0.6}
+    test = {
+        "digit_probe_accuracy": 0.995, "digit_probe_accuracy_std": 0.001, "exact_accuracy": 0.97,
+        "exact_accuracy_std": 0.002, "exact_accuracy_at_length": at_length,
+        "exact_accuracy_at_length_std": {"20": 0.01, "50": 0.02, "100": 0.03}, "train_seconds": 412.4,
+    }  # fmt: skip
+    limit = {length: 0.995 ** int(length) for length in at_length}
+    wider = {"changes": {"embed_dim": 128}, "epochs": 26, "test": test, "reader_limit": limit}
+    study = {
+        "headline": "exact_accuracy", "command": "python experiments/studies/study_digit_reading.py",
+        "machine": "x86_64, 2 CPU cores", "wall_seconds": 5400.0,
+        "settings": {"model": "transformer", "seeds": [0, 1], "epochs": 26, "long_sequences": 1000,
+                     "train_sequences_per_epoch": 16000},
+        "variants": {"wider_embedding": wider},
+    }  # fmt: skip
+    path = tmp_path / "digit_reading_sum.json"
+    path.write_text(json.dumps(study))
+    lines = render_digit_reading(str(path)).splitlines()
+    assert lines[0].startswith("| variant | what it changes | p (digit probe) | exact accuracy, lengths 1-10")
+    assert lines[2] == (
+        "| wider embedding | embed_dim 128 | 0.9950 ± 0.0010 | 0.970 ± 0.002 | 0.900 ± 0.010 (0.905) "
+        "| 0.800 ± 0.020 (0.778) | 0.600 ± 0.030 (0.606) | 412 |"
+    )
+    assert "over 2 seeds" in lines[-1] and "1.5 hours in all" in lines[-1]

@@ -18,7 +18,8 @@ under `experiments/` (paths here are relative to it):
   `backend-drift`: `BACKEND_DRIFT` (`study_backend_drift.py`);
   `histogram-<task>`: `results/findings/histogram_<task>.json`
   (`study_histogram.py`); `look-back-ascents`: `LOOK_BACK`
-  (`study_look_back.py`);
+  (`study_look_back.py`); `digit-reading-<task>`:
+  `results/findings/digit_reading_<task>.json` (`study_digit_reading.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs;
 - README.md `learning-curves`: `results/findings/learning_curves_<task>.json`
@@ -220,6 +221,20 @@ HISTOGRAM = Table(
     "and read on the other half; the run is the default `{task}` main job. `experiments/{path}` "
     "(`{command}`, {machine}).",
 )  # fmt: skip
+DIGIT_READING = Table(
+    columns=(
+        ("variant", "{variant}"), ("what it changes", "{change}"), ("p (digit probe)", "{p}"),
+        ("{name}, lengths 1-10", "{headline}"), ("at 20 (p^20)", "{at_20} ({limit_20:.3f})"),
+        ("at 50 (p^50)", "{at_50} ({limit_50:.3f})"), ("at 100 (p^100)", "{at_100} ({limit_100:.3f})"),
+        ("train s per run", "{train_seconds:.0f}"),
+    ),
+    caption="The {settings[model]} model as the main job trains it ({settings[epochs]} epochs of "
+    "{settings[train_sequences_per_epoch]:,} sequences, the searched hyperparameters), changed by each "
+    "variant; mean ± std over {seeds} seeds. p: a linear probe's accuracy reading MNIST's test digits "
+    "from the frozen encoder; at L: the {name} on {settings[long_sequences]:,} fixed test sequences of L "
+    "images; p^L: what a reader of p allows there. `experiments/{path}` (`{command}`, {machine}, "
+    "{hours:.1f} hours in all).",
+)  # fmt: skip
 LOOK_BACK = "results/findings/look_back_ascents.json"
 LOOK_BACK_TABLE = Table(
     columns=(
@@ -325,6 +340,31 @@ def render_histogram(path):
     """A row per seed of `study_histogram.py`: a linear map reading the histogram from the pooled features."""
     study = read(path)
     return markdown(HISTOGRAM, {**study, "path": path}, study["per_seed"])
+
+
+def render_digit_reading(path):
+    """A row per variant of `study_digit_reading.py`: p, the headline over 1-10 and far beyond, train time."""
+    study = read(path)
+    headline = study["headline"]
+    rows = []
+    for variant, found in study["variants"].items():
+        test, epochs = found["test"], found["epochs"]
+        changes = [f"{key} {value}" for key, value in found["changes"].items()]
+        changes += [f"{epochs} epochs"] if epochs != study["settings"]["epochs"] else []
+        rows.append(
+            {
+                "variant": variant.replace("_", " "),
+                "change": ", ".join(changes) or "nothing",
+                "p": with_std(test, "digit_probe_accuracy"),
+                "headline": with_std(test, headline, digits=3),
+                **{f"at_{n}": with_std(test, f"{headline}_at_length", 3, n) for n in found["reader_limit"]},
+                **{f"limit_{n}": limit for n, limit in found["reader_limit"].items()},
+                "train_seconds": test["train_seconds"],
+            }
+        )
+    table = headed(DIGIT_READING, name=headline.replace("_", " "))
+    fields = {"path": path, "seeds": len(study["settings"]["seeds"]), "hours": study["wall_seconds"] / 3600}
+    return markdown(table, {**study, **fields, "name": headline.replace("_", " ")}, rows)
 
 
 def render_look_back(path):
@@ -544,6 +584,9 @@ def findings_blocks():
     for name in task_names():
         if os.path.exists(os.path.join(EXPERIMENTS, "results", f"search_study_{name}.json")):
             blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
+        reading = f"results/findings/digit_reading_{name}.json"
+        if os.path.exists(os.path.join(EXPERIMENTS, reading)):
+            blocks[f"digit-reading-{name}"] = render_digit_reading(reading)
         histogram = f"results/findings/histogram_{name}.json"
         if os.path.exists(os.path.join(EXPERIMENTS, histogram)):
             blocks[f"histogram-{name}"] = render_histogram(histogram)
