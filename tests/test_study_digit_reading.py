@@ -28,16 +28,23 @@ def test_a_task_or_model_it_cannot_measure_is_refused_by_name(argv, fragment):
         parse_args(argv)
 
 
-def test_changing_what_a_variant_changes_changes_what_decides_the_runs(monkeypatch):
+def test_a_variant_decides_its_own_runs_so_adding_one_keeps_the_others(monkeypatch, tmp_path):
+    from mnist_vit.errors import RunFolderError
     from mnist_vit.tasks import get_task
 
     task, args = get_task("sum"), parse_args(["--epochs", "1"])
     _, before = made_by(task, args)
+    with study_digit_reading.variant_folder(str(tmp_path), "wider_encoder"):
+        pass
+    monkeypatch.setitem(study_digit_reading.VARIANTS, "deeper", study_digit_reading.Variant({"filters": [8]}))
+    assert made_by(task, args)[1] == before
     wider = study_digit_reading.Variant({"filters": [48, 96]})
     monkeypatch.setitem(study_digit_reading.VARIANTS, "wider_encoder", wider)
-    _, after = made_by(task, args)
-    assert after["variants"]["wider_encoder"] == {"changes": {"filters": [48, 96]}, "epochs_factor": 1}
-    assert before["variants"] != after["variants"] and before["hyperparameters"] == after["hyperparameters"]
+    with (
+        pytest.raises(RunFolderError, match=r"wider_encoder was made with other settings \(changes"),
+        study_digit_reading.variant_folder(str(tmp_path), "wider_encoder"),
+    ):
+        pass
 
 
 def test_a_tiny_study_applies_each_change_and_reports_p_and_long_lengths(tmp_path, mnist_path):

@@ -12,8 +12,9 @@ lengths 20, 50 and 100 on `--long-sequences` fixed test sequences each, p**L
 at those lengths, and the training time, which says whether the change fits
 the main job's budget.
 
-Every run resumes (finished runs are reused from their folders; the folder
-records what decides them); `--publish` writes
+Every run resumes (finished runs are reused from their folders; the study's
+folder records what decides them all, each variant's folder what the variant
+changes, so a variant can be added later); `--publish` writes
 `experiments/results/findings/digit_reading_<task>.json`.
 
     python experiments/studies/study_digit_reading.py --data ../shared/data/mnist.npz
@@ -97,13 +98,23 @@ def parse_args(argv=None):
 
 
 def made_by(task, args):
-    """What decides every run: the preset's budget, the searched hyperparameters, what each variant
-    changes, the long-length test. The variants, model and seeds asked for only pick the runs."""
+    """What decides every variant's runs: the preset's budget, the searched hyperparameters, the
+    long-length test. The variants, model and seeds asked for only pick the runs; what a variant changes
+    decides its own folder's runs (`variant_folder`), so a new variant leaves the others' runs valid."""
     return study_settings(args, task, BUDGET), {
         "hyperparameters": committed_hyperparameters(task).to_dict(),
-        "variants": {name: dataclasses.asdict(variant) for name, variant in VARIANTS.items()},
         "long_sequences": args.long_sequences,
     }
+
+
+def variant_folder(out, name):
+    """`<out>/<name>` claimed as a `RunFolder` made with what `VARIANTS[name]` changes: redefining a
+    variant whose runs exist is refused by name instead of reusing runs made otherwise."""
+    from mnist_vit.run_folder import RunFolder
+
+    folder = os.path.join(out, name)
+    remedy = f"give the new definition another name, or delete {folder} to train it again"
+    return RunFolder(folder, dataclasses.asdict(VARIANTS[name]), remedy=remedy)
 
 
 def at_lengths(task, run_dir, split, sequences):
@@ -131,21 +142,22 @@ def study(task, args, splits):
         for name in args.variants:
             variant = VARIANTS[name]
             hyperparameters = Hyperparameters.from_dict({**searched, **variant.changes})
-            out = os.path.join(args.out, name)
-            settings = dataclasses.replace(base, out=out, epochs=base.epochs * variant.epochs_factor)
             rows = []
-            for seed in range(args.seeds):
-                metrics = train_and_test(task, args.model, hyperparameters, splits, settings, seed)
-                run_dir = final_run_dir(settings.out, args.model, seed)
-                lengths = at_lengths(task, run_dir, splits["test"], args.long_sequences)
-                rows.append(
-                    {
-                        "digit_probe_accuracy": metrics["digit_probe_accuracy"],
-                        task.headline: metrics[task.headline],
-                        f"{task.headline}_at_length": lengths,
-                        "train_seconds": metrics["train_seconds"],
-                    }
-                )
+            with variant_folder(args.out, name) as folder:
+                out, epochs = folder.folder, base.epochs * variant.epochs_factor
+                settings = dataclasses.replace(base, out=out, epochs=epochs)
+                for seed in range(args.seeds):
+                    metrics = train_and_test(task, args.model, hyperparameters, splits, settings, seed)
+                    run_dir = final_run_dir(settings.out, args.model, seed)
+                    lengths = at_lengths(task, run_dir, splits["test"], args.long_sequences)
+                    rows.append(
+                        {
+                            "digit_probe_accuracy": metrics["digit_probe_accuracy"],
+                            task.headline: metrics[task.headline],
+                            f"{task.headline}_at_length": lengths,
+                            "train_seconds": metrics["train_seconds"],
+                        }
+                    )
             test = summarize(rows)
             variants[name] = {
                 "changes": variant.changes,
