@@ -1,6 +1,7 @@
 """study_learning_curves.py: the test headline against the number of distinct training sequences."""
 
 import json
+import re
 import sys
 
 import pytest
@@ -28,6 +29,22 @@ def test_the_main_jobs_committed_run_is_the_last_point_only_where_its_settings_m
     shorter = study_settings(parse_args(["--task", "sum", "--epochs", "3"]), task, BUDGET)
     assert fresh_point(task, "deepsets", shorter, [0, 1]) is None
     assert fresh_point(task, "deepsets", default, list(range(len(committed["per_seed"]) + 1))) is None
+
+
+@pytest.mark.parametrize("blocked", ["folder", "figure"])
+def test_a_figures_folder_it_cannot_write_is_refused_before_any_training(tmp_path, blocked):
+    from mnist_vit.errors import UsageError
+
+    folder = tmp_path / "figures"
+    if blocked == "folder":
+        folder.write_text("a file where the folder goes")
+        message = f"figures folder {folder} is not a folder"
+    else:
+        (folder / "anchor_learning_curve.png").mkdir(parents=True)
+        message = f"figure {folder / 'anchor_learning_curve.png'} is a folder"
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse_args(["--out", str(tmp_path / "out"), "--figures", str(folder)])
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_point_summarises_the_headline_and_the_tasks_key_metrics_over_seeds():

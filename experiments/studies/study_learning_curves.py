@@ -44,7 +44,7 @@ from harness import (
 )
 
 from mnist_vit.backends import import_keras
-from mnist_vit.command_line import bounded_int, run_main
+from mnist_vit.command_line import bounded_int, check_output_folder, run_main
 from mnist_vit.experiment import RESUME_HINT, train_and_test
 from mnist_vit.results import backend_folder, summarize
 from mnist_vit.run_clock import RunClock
@@ -77,6 +77,8 @@ def parse_args(argv=None):
     if not args.figures:
         published = backend_folder(PUBLISHED_FIGURES, keras.backend.backend())
         args.figures = published if args.publish else os.path.join(args.out, "figures")
+    figure = f"{args.task}_learning_curve.png"
+    check_output_folder(args.figures, "figures folder", [figure], file_what="figure")
     return args
 
 
