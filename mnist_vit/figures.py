@@ -116,11 +116,18 @@ def plot_learning_curves(results, labels, folder, name):
         results: `study_learning_curves.py`'s results dict: `headline`, and
             `curves`, model name -> list of points `{"train_sequences",
             "fresh", "test": {headline, headline_std}}`; a point whose
-            sequences are `fresh` (new every epoch) is drawn hollow.
+            sequences are `fresh` (new every epoch) is drawn hollow; and
+            `constant_answer`: `{"answer", "test": {headline}}`, what
+            always giving the most frequent answer scores, drawn dashed.
         labels: dict of model name -> label.
     """
     headline = results["headline"]
     fig, ax = plt.subplots(figsize=(8, 4))
+    constant = results["constant_answer"]
+    ax.axhline(
+        constant["test"][headline], color="gray", ls="--", lw=1,
+        label=f"always answering {constant['answer']:g}",
+    )  # fmt: skip
     for model_name, points in results["curves"].items():
         sizes = np.array([p["train_sequences"] for p in points], dtype=float)
         mean = np.array([p["test"][headline] for p in points])

@@ -9,7 +9,7 @@ from run_script import ROOT, STUDIES, on_reference_backend_only, run_experiment
 
 sys.path.insert(0, str(STUDIES))
 from harness import committed_hyperparameters, study_settings  # noqa: E402 (a study's module)
-from study_learning_curves import BUDGET, fresh_point, parse_args, point  # noqa: E402
+from study_learning_curves import BUDGET, constant_answer, fresh_point, parse_args, point  # noqa: E402
 from tables import render_learning_curves  # noqa: E402
 
 from mnist_vit.tasks import get_task  # noqa: E402
@@ -56,12 +56,30 @@ def test_a_point_summarises_the_headline_and_the_tasks_key_metrics_over_seeds():
     assert made["test"]["accuracy_std"] == pytest.approx(0.2 / 2**0.5)  # the sample std
 
 
+@pytest.mark.parametrize("task_name", ["anchor", "sum"])
+def test_always_the_most_frequent_answer_scores_its_share_of_the_test_sequences(mnist_path, task_name):
+    import numpy as np
+
+    from mnist_vit.data import load_splits
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, TEST_SEED, SequenceBatches
+
+    task, split = get_task(task_name), load_splits(mnist_path)["test"]
+    constant = constant_answer(task, split, 600)
+    targets = SequenceBatches(split, task, 600, EVALUATION_BATCH_SIZE, seed=TEST_SEED).served_targets()
+    shares = {value: np.mean(targets == value) for value in np.unique(targets)}
+    assert shares[constant["answer"]] == max(shares.values())
+    assert constant["test"][task.headline] == pytest.approx(max(shares.values()))
+    if task_name == "anchor":
+        assert constant["test"]["auc"] == 0.5 and constant["answer"] == 0.0  # the digit is absent more often
+
+
 def curves_file(tmp_path, curves):
     """A learning-curve results file of the anchor task with `curves` {model: [(size, fresh, rows)]}."""
     task = get_task("anchor")
     study = {
         "task": "anchor", "command": "python experiments/studies/study_learning_curves.py --task anchor",
         "wall_seconds": 5400.0, "settings": {"seeds": [0, 1]}, "headline": "accuracy",
+        "constant_answer": {"answer": 0.0, "test": {"accuracy": 0.588, "auc": 0.5}},
         "curves": {
             model: [point(task, size, fresh, rows) for size, fresh, rows in points]
             for model, points in curves.items()
@@ -83,6 +101,7 @@ def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(t
     assert lines[3] == "| Transformer | auc | 0.900 | 1.000 | 1.000 |"
     assert [line.split(" | ")[0] for line in lines[4:6]] == ["| Deep Sets"] * 2
     assert "over 2 seeds" in lines[-1] and "(1.5 hours in all)" in lines[-1]
+    assert "most frequent answer (0) scores accuracy 0.588, auc 0.500." in lines[-1]
 
 
 def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):
@@ -131,6 +150,7 @@ def test_a_tiny_grid_trains_each_point_resumes_and_draws_its_figure(tmp_path, mn
     assert all(not p["fresh"] and len(p["per_seed"]) == 2 for p in points)
     for p in points:
         assert 0 <= p["test"]["exact_accuracy"] <= 1
+    assert 0 < results["constant_answer"]["test"]["exact_accuracy"] < 1  # the dashed line of the figure
     assert (figures / "sum_learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     tested = out / "pool_3" / "final" / "deepsets" / "seed_1" / "test.json"
     before = tested.stat().st_mtime_ns

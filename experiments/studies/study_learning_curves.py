@@ -25,7 +25,9 @@ from their run folders). The study's folder records what decides every point
 `run.json`), so a command with any of them changed is refused by name rather
 than mixing points made two ways. The results file holds the points of the
 command that wrote it, so the full command, run last, gathers every piece,
-and the study's wall time over all its processes; `--publish` writes
+the study's wall time over all its processes, and what always giving the
+test sequences' most frequent answer scores (the level of a model that
+learned nothing); `--publish` writes
 `experiments/results/findings/learning_curves_<task>.json` and
 `figures/<task>_learning_curve.png`.
 
@@ -129,6 +131,23 @@ def made_by(task, args):
     return study_settings(args, task, BUDGET), {"hyperparameters": committed_hyperparameters(task).to_dict()}
 
 
+def constant_answer(task, split, num_sequences):
+    """What always giving one answer scores: the most frequent target of the test sequences (those the
+    models are tested on), as every prediction, through the task's own test metrics. The level below which
+    a model has learned nothing; for an anchor, accuracy = the share of the commoner answer, AUC = 0.5."""
+    import numpy as np
+
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, TEST_SEED, SequenceBatches
+
+    batches = SequenceBatches(split, task, num_sequences, EVALUATION_BATCH_SIZE, seed=TEST_SEED)
+    targets, lengths = batches.served_targets(), batches.served_lengths()
+    values, counts = np.unique(targets, return_counts=True)
+    answer = values[counts.argmax()]
+    metrics = task.test_metrics(np.full((len(targets), 1), answer, dtype="float32"), targets, lengths)
+    figures = (task.headline, *task.key_metrics)
+    return {"answer": float(answer), "test": {name: metrics[name] for name in figures}}
+
+
 def study(task, args, splits):
     """Trains (or reuses) every point of the grid; returns the results dict."""
     seeds = list(range(args.seeds))
@@ -162,7 +181,8 @@ def study(task, args, splits):
         "seeds": seeds,
         "hyperparameters": f"the searched ones of experiments/results/{task.name}.json",
     }
-    return study_results(task, seconds, settings, described, curves=curves)
+    constant = constant_answer(task, splits["test"], settings.test_sequences)
+    return study_results(task, seconds, settings, described, curves=curves, constant_answer=constant)
 
 
 def main(argv=None):

@@ -530,11 +530,14 @@ def render_learning_curves(paths):
                 cells = {f"cell_{i}": with_std(p["test"], figure, digits=3) for i, p in enumerate(points)}
                 rows.append({"model": presentation_of(task.name).label(model), "figure": figure, **cells})
         seeds = len(study["settings"]["seeds"])
+        constant = study["constant_answer"]
+        scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
         table = Table(
             columns=columns,
             caption=f"{task.name}: mean ± std over {seeds} seeds by distinct training "
             f"sequences ({study['wall_seconds'] / 3600:.1f} hours in all), "
-            f"`figures/{task.name}_learning_curve.png`. " + WRITTEN + ".",
+            f"`figures/{task.name}_learning_curve.png`. Always giving the test sequences' most frequent "
+            f"answer ({constant['answer']:g}) scores {scores}. " + WRITTEN + ".",
         )
         tables.append(markdown(table, {"path": path, "command": study["command"]}, rows))
     return "\n\n".join(tables)
