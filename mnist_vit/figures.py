@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from mnist_vit.safe_files import atomic_write
 from mnist_vit.sequences import MAX_LEN
@@ -137,6 +138,8 @@ def plot_learning_curves(results, labels, folder, name):
         fresh = [p["fresh"] for p in points]
         ax.plot(sizes[fresh], mean[fresh], "o", ms=8, mfc="white", color=line.get_color())
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("distinct training sequences (hollow: new sequences every epoch)")
     ax.set_ylabel(f"test {headline.replace('_', ' ')}")
     ax.set_ylim(0, 1.02)
