@@ -95,7 +95,8 @@ def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(t
     perfect = [{"accuracy": 1.0, "auc": 1.0}, {"accuracy": 1.0, "auc": 1.0}]
     points = [(50, False, seeds), (1000, False, perfect), (416000, True, perfect)]
     table = render_learning_curves([curves_file(tmp_path, {"transformer": points, "deepsets": points})])
-    lines = table.splitlines()
+    figure, lines = table.splitlines()[0], table.splitlines()[2:]
+    assert figure == "![anchor: learning curves](figures/anchor_learning_curve.png)"
     assert lines[0] == "| model | test | 50 | 1,000 | 416,000 (new every epoch) |"
     assert lines[2] == "| Transformer | accuracy | 0.700 ± 0.141 | 1.000 | 1.000 |"
     assert lines[3] == "| Transformer | auc | 0.900 | 1.000 | 1.000 |"

@@ -510,8 +510,9 @@ def render_study_beside_runs(*paths):
 
 
 def render_learning_curves(paths):
-    """One table per `study_learning_curves.py` results file in `paths` (relative to experiments/): a row
-    per model and figure (the headline, then the task's key metrics), a column per training-pool size."""
+    """One figure and table per `study_learning_curves.py` results file in `paths` (relative to
+    experiments/): the committed figure, then a row per model and figure (the headline, then the task's key
+    metrics), a column per training-pool size."""
     tables = []
     for path in paths:
         study = read(path)
@@ -536,10 +537,11 @@ def render_learning_curves(paths):
             columns=columns,
             caption=f"{task.name}: mean ± std over {seeds} seeds by distinct training "
             f"sequences ({study['wall_seconds'] / 3600:.1f} hours in all), "
-            f"`figures/{task.name}_learning_curve.png`. Always giving the test sequences' most frequent "
+            "the figure above. Always giving the test sequences' most frequent "
             f"answer ({constant['answer']:g}) scores {scores}. " + WRITTEN + ".",
         )
-        tables.append(markdown(table, {"path": path, "command": study["command"]}, rows))
+        figure = f"![{task.name}: learning curves](figures/{task.name}_learning_curve.png)"
+        tables.append(figure + "\n\n" + markdown(table, {"path": path, "command": study["command"]}, rows))
     return "\n\n".join(tables)
 
 
