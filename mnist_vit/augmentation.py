@@ -9,14 +9,18 @@ BATCHED_RESAMPLING_BACKENDS = ("jax", "torch")  # faster there than Keras's affi
 
 
 def batched_affine_transform(images, transforms):
-    """`ops.image.affine_transform` (bilinear, zeros outside), all images at once with one gather.
+    """`ops.image.affine_transform` (bilinear, zeros outside), all images at once.
 
     Keras's torch backend resamples one image at a time in a Python loop,
     and its jax backend maps `map_coordinates` over the images; both are
-    slower than this single gather, so `DigitAugmentation` uses this on
-    those backends and Keras's own transform (one TensorFlow kernel) on
-    tensorflow (`experiments/studies/benchmark_augmentation.py`, results in
-    `experiments/results/augmentation.json`).
+    slower than this, so `DigitAugmentation` uses this on those backends and
+    Keras's own transform (one TensorFlow kernel) on tensorflow
+    (`experiments/studies/benchmark_augmentation.py`, results in
+    `experiments/results/augmentation.json`). Each output pixel reads its
+    four neighbours from the whole batch's pixels as one table (`ops.take`
+    of rows, on torch an embedding lookup), with a border of zeros around
+    every image: a neighbour outside the image is clipped onto the border,
+    so it reads zero with no mask.
 
     Args:
         images: float `(batch, height, width, channels)`.
@@ -36,17 +40,27 @@ def batched_affine_transform(images, transforms):
     x = ops.reshape(a0 * columns + a1 * rows + a2, (batch, height * width, 1))
     y = ops.reshape(b0 * columns + b1 * rows + b2, (batch, height * width, 1))
     x0, y0 = ops.floor(x), ops.floor(y)
-    flat = ops.reshape(images, (batch, height * width, channels))
+    bordered_width = width + 2
+    table = ops.reshape(ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]]), (-1, channels))
+    first_row = ops.reshape(ops.arange(batch, dtype="int32") * (height + 2) * bordered_width, (batch, 1, 1))
 
-    def pixels(row, column):
-        """Input pixels at integer `(row, column)`, `(batch, height * width, 1)` each; 0 outside."""
-        inside = (column >= 0) & (column <= width - 1) & (row >= 0) & (row <= height - 1)
-        index = ops.clip(row, 0, height - 1) * width + ops.clip(column, 0, width - 1)
-        return ops.take_along_axis(flat, ops.cast(index, "int32"), axis=1) * ops.cast(inside, dtype)
+    def column(c):
+        """Table column offsets of input columns `c`; -1 and `width` are the zero border."""
+        return ops.cast(ops.clip(c, -1, width) + 1, "int32")
 
+    def row(r):
+        """Table offsets of input rows `r` of each image; -1 and `height` are the zero border."""
+        return first_row + ops.cast(ops.clip(r, -1, height) + 1, "int32") * bordered_width
+
+    def read(index):
+        """The pixels at table rows `index`, `(batch, height * width, 1)` -> `(..., channels)`."""
+        pixels = ops.take(table, ops.reshape(index, (-1,)), axis=0)
+        return ops.reshape(pixels, (batch, height * width, channels))
+
+    left, right, upper, lower = column(x0), column(x0 + 1), row(y0), row(y0 + 1)
     wx, wy = x - x0, y - y0
-    top = (1 - wx) * pixels(y0, x0) + wx * pixels(y0, x0 + 1)
-    bottom = (1 - wx) * pixels(y0 + 1, x0) + wx * pixels(y0 + 1, x0 + 1)
+    top = (1 - wx) * read(upper + left) + wx * read(upper + right)
+    bottom = (1 - wx) * read(lower + left) + wx * read(lower + right)
     return ops.reshape((1 - wy) * top + wy * bottom, (batch, height, width, channels))
 
 

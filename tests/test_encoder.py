@@ -116,9 +116,10 @@ def test_augmentation_moves_a_dot_within_its_shift_range():
     assert np.std(offset_rows) > 0.5 and np.std(offset_cols) > 0.5
 
 
-def test_batched_affine_transform_is_keras_affine_transform():
+@pytest.mark.parametrize("shape", [(28, 28, 2), (20, 31, 1)])  # channels; rows and columns not alike
+def test_batched_affine_transform_is_keras_affine_transform(shape):
     rng = np.random.default_rng(0)
-    images = rng.uniform(0, 1, (6, 28, 28, 2)).astype("float32")
+    images = rng.uniform(0, 1, (6, *shape)).astype("float32")
     angle, scale = rng.uniform(-0.5, 0.5, 6), rng.uniform(0.8, 1.2, 6)
     shift = rng.uniform(-20, 20, (6, 2))  # some far enough to move the digit off the image
     transforms = np.stack(
