@@ -232,7 +232,8 @@ DIGIT_READING = Table(
     "{settings[train_sequences_per_epoch]:,} sequences, the searched hyperparameters), changed by each "
     "variant; mean ± std over {seeds} seeds. p: a linear probe's accuracy reading MNIST's test digits "
     "from the frozen encoder; at L: the {name} on {settings[long_sequences]:,} fixed test sequences of L "
-    "images; p^L: what a reader of p allows there. `experiments/{path}` (`{command}`, {machine}, "
+    "images; p^L: the exact accuracy there if each digit were read right with probability p. "
+    "`experiments/{path}` (`{command}`, {machine}, "
     "{hours:.1f} hours in all).",
 )  # fmt: skip
 LOOK_BACK = "results/findings/look_back_ascents.json"
