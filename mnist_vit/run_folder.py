@@ -72,6 +72,16 @@ def _number(text):
     return float("nan") if text in ("", "NA") else float(text)
 
 
+def settings_differences(recorded, settings):
+    """`"key old -> new"` for each key whose value differs between two settings dicts, joined by commas;
+    "" where they agree."""
+    return ", ".join(
+        f"{key} {recorded.get(key)!r} -> {settings.get(key)!r}"
+        for key in sorted(set(recorded) | set(settings))
+        if recorded.get(key) != settings.get(key)
+    )
+
+
 def data_fingerprint(splits):
     """A short SHA-256 of every split's images and labels: the same data, whatever file it came from."""
     digest = hashlib.sha256()
@@ -173,13 +183,8 @@ class RunFolder:
         recorded = read_json(path, self.remedy).get("settings")
         if not isinstance(recorded, dict):
             raise damaged(path, self.remedy)
-        differing = [
-            f"{key} {recorded.get(key)!r} -> {self.settings.get(key)!r}"
-            for key in sorted(set(recorded) | set(self.settings))
-            if recorded.get(key) != self.settings.get(key)
-        ]
-        if differing:
-            differs = ", ".join(differing)
+        differs = settings_differences(recorded, self.settings)
+        if differs:
             raise RunFolderError(
                 f"run folder {self.folder} was made with other settings ({differs}); {self.remedy}"
             )

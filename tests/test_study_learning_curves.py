@@ -8,8 +8,9 @@ import pytest
 from run_script import ROOT, STUDIES, on_reference_backend_only, run_experiment
 
 sys.path.insert(0, str(STUDIES))
-from harness import committed_hyperparameters, study_settings  # noqa: E402 (a study's module)
-from study_learning_curves import BUDGET, constant_answer, fresh_point, parse_args, point  # noqa: E402
+import study_learning_curves  # noqa: E402 (a study's module)
+from harness import committed_hyperparameters, run_study, study_settings  # noqa: E402
+from study_learning_curves import BUDGET, constant_answer, fresh_point, made_by, parse_args, point  # noqa: E402
 from tables import render_learning_curves  # noqa: E402
 
 from mnist_vit.tasks import get_task  # noqa: E402
@@ -73,12 +74,14 @@ def test_always_the_most_frequent_answer_scores_its_share_of_the_test_sequences(
         assert constant["test"]["auc"] == 0.5 and constant["answer"] == 0.0  # the digit is absent more often
 
 
-def curves_file(tmp_path, curves):
-    """A learning-curve results file of the anchor task with `curves` {model: [(size, fresh, rows)]}."""
+def curves_file(tmp_path, curves, missing=()):
+    """A learning-curve results file of the anchor task with `curves` {model: [(size, fresh, rows)]} and
+    `missing` points [(size, model)] still to train."""
     task = get_task("anchor")
     study = {
         "task": "anchor", "command": "python experiments/studies/study_learning_curves.py --task anchor",
         "wall_seconds": 5400.0, "settings": {"seeds": [0, 1]}, "headline": "accuracy",
+        "missing": [{"train_sequences": size, "model": model} for size, model in missing],
         "constant_answer": {"answer": 0.0, "test": {"accuracy": 0.588, "auc": 0.5}},
         "curves": {
             model: [point(task, size, fresh, rows) for size, fresh, rows in points]
@@ -103,6 +106,18 @@ def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(t
     assert [line.split(" | ")[0] for line in lines[4:6]] == ["| Deep Sets"] * 2
     assert "over 2 seeds" in lines[-1] and "(1.5 hours in all)" in lines[-1]
     assert "most frequent answer (0) scores accuracy 0.588, auc 0.500." in lines[-1]
+
+
+def test_a_study_under_way_shows_the_sizes_every_model_has_done_and_those_still_to_train(tmp_path):
+    rows = [{"accuracy": 0.8, "auc": 0.9}, {"accuracy": 0.6, "auc": 0.9}]
+    curves = {"transformer": [(50, False, rows), (500, False, rows)], "deepsets": [(50, False, rows)]}
+    path = curves_file(
+        tmp_path, curves, missing=[(500, "deepsets"), (2000, "transformer"), (2000, "deepsets")]
+    )
+    table = render_learning_curves([path])
+    assert "figures/anchor_learning_curve.png" not in table  # drawn once the grid is complete
+    assert table.splitlines()[0] == "| model | test | 50 |"
+    assert "sizes still to train (the command resumes): 500, 2,000." in table
 
 
 def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):
@@ -157,7 +172,7 @@ def test_a_tiny_grid_trains_each_point_resumes_and_draws_its_figure(tmp_path, mn
     before = tested.stat().st_mtime_ns
     again = run_experiment("studies/study_learning_curves.py", args, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert tested.stat().st_mtime_ns == before and "finished earlier" in again.stdout
+    assert tested.stat().st_mtime_ns == before and "carried over from" in again.stdout
     assert json.loads((out / "results.json").read_text())["curves"] == results["curves"]
     longer = run_experiment("studies/study_learning_curves.py", [*args, "--epochs", "2"], timeout=900)
     assert longer.returncode == 2 and tested.stat().st_mtime_ns == before
@@ -166,3 +181,86 @@ def test_a_tiny_grid_trains_each_point_resumes_and_draws_its_figure(tmp_path, mn
         f"{out} to start the study again"
     ]
     assert json.loads((out / "results.json").read_text())["curves"] == results["curves"]
+
+
+class Stop(Exception):
+    """Stands for the machine going away in the middle of a study."""
+
+
+def fake_training(calls, stop_at=None):
+    """A `train_and_test` that trains nothing: the figures follow the pool size and seed; counts its calls
+    in `calls` and raises `Stop` at call number `stop_at`."""
+
+    def train_and_test(task, model_name, hyperparameters, splits, settings, seed):
+        calls.append((settings.train_pool, model_name, seed))
+        if len(calls) == stop_at:
+            raise Stop
+        value = 0.5 + settings.train_pool / 1000 + seed / 100
+        return {"accuracy": value, "auc": value, "loss": 1 - value}
+
+    return train_and_test
+
+
+def grid_args(tmp_path, out, mnist_path, *more):
+    return parse_args([
+        "--task", "anchor", "--sizes", "40", "3", "--models", "deepsets", "transformer", "--seeds", "2",
+        "--epochs", "1", "--test-sequences", "50", "--data", mnist_path, "--out", str(tmp_path / out),
+        "--results", str(tmp_path / "results.json"), "--figures", str(tmp_path / "figures"), *more,
+    ])  # fmt: skip
+
+
+def test_the_results_file_alone_resumes_the_study_on_a_machine_without_its_run_folder(
+    tmp_path, mnist_path, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr(study_learning_curves, "train_and_test", fake_training(calls, stop_at=4))
+    with pytest.raises(Stop):
+        run_study(grid_args(tmp_path, "first", mnist_path), study_learning_curves.study, made_by)
+    partial = json.loads((tmp_path / "results.json").read_text())
+    assert [(row["train_sequences"], row["model"], row["seed"]) for row in partial["runs"]] == [
+        (3, "deepsets", 0), (3, "deepsets", 1), (3, "transformer", 0),
+    ]  # fmt: skip
+    assert [point["train_sequences"] for point in partial["curves"]["deepsets"]] == [3]
+    assert partial["curves"]["transformer"] == []
+    assert (
+        partial["missing"][0] == {"train_sequences": 3, "model": "transformer"}
+        and len(partial["missing"]) == 3
+    )
+
+    calls.clear()
+    monkeypatch.setattr(study_learning_curves, "train_and_test", fake_training(calls))
+    results = run_study(grid_args(tmp_path, "second", mnist_path), study_learning_curves.study, made_by)
+    assert calls == [(3, "transformer", 1), (40, "deepsets", 0), (40, "deepsets", 1), (40, "transformer", 0),
+                     (40, "transformer", 1)]  # fmt: skip
+    assert results["missing"] == [] and len(results["runs"]) == 8 and results["processes"] == 2
+    assert results["wall_seconds"] >= partial["wall_seconds"]
+    for name in ("deepsets", "transformer"):
+        assert [p["per_seed"] for p in results["curves"][name]] == [[0.503, 0.513], [0.54, 0.55]]
+    assert json.loads((tmp_path / "results.json").read_text()) == results
+
+
+def test_a_results_file_made_otherwise_is_refused_by_name_before_any_training(
+    tmp_path, mnist_path, monkeypatch
+):
+    from mnist_vit.errors import UsageError
+
+    calls = []
+    monkeypatch.setattr(study_learning_curves, "train_and_test", fake_training(calls))
+    run_study(grid_args(tmp_path, "first", mnist_path), study_learning_curves.study, made_by)
+    made = calls[:]
+    with pytest.raises(
+        UsageError, match=re.escape("was made with other settings (epochs 1 -> 2); use another")
+    ):
+        run_study(
+            grid_args(tmp_path, "second", mnist_path, "--epochs", "2"), study_learning_curves.study, made_by
+        )
+    results = tmp_path / "results.json"
+    written = json.loads(results.read_text())
+    for crafted, problem in [
+        ({"made_by": None}, "holds no record"),
+        ({"runs": [{"seed": "0"}]}, "damaged run"),
+    ]:
+        results.write_text(json.dumps({**written, **crafted}))
+        with pytest.raises(UsageError, match=problem):
+            run_study(grid_args(tmp_path, "third", mnist_path), study_learning_curves.study, made_by)
+    assert calls == made

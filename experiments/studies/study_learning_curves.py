@@ -17,19 +17,24 @@ results file when its settings match (same epochs, sequences per epoch and
 seeds); the study never retrains it. The default sizes, 50 to 16,000, include
 the 50-500 bags of Ilse, Tomczak and Welling (2018).
 
-A point costs what one final model of the main job costs (minutes on 2 CPU
+A run costs what one final model of the main job costs (minutes on 2 CPU
 cores), so the whole grid takes hours: `--sizes` and `--models` run it in
-pieces, and any command resumes where it stopped (finished points are reused
-from their run folders). The study's folder records what decides every point
-(the budget, the searched hyperparameters, the backend and the data, in
-`run.json`), so a command with any of them changed is refused by name rather
-than mixing points made two ways. The results file holds the points of the
-command that wrote it, so the full command, run last, gathers every piece,
-the study's wall time over all its processes, and what always giving the
-test sequences' most frequent answer scores (the level of a model that
-learned nothing); `--publish` writes
-`experiments/results/findings/learning_curves_<task>.json` and
-`figures/<task>_learning_curve.png`.
+pieces, and any command resumes where it stopped. The study's folder records
+what decides every point (the budget, the searched hyperparameters, the
+backend and the data, in `run.json`), so a command with any of them changed
+is refused by name rather than mixing points made two ways.
+
+The results file is the study's record, rewritten after every finished run:
+every run's test figures (`runs`, kept across pieces), the points of the
+command's grid that are complete (`curves`), those still to train
+(`missing`, empty once the command ends), the study's wall time over all
+its processes, and what always giving the test sequences' most frequent
+answer scores (the level of a model that learned nothing). A command reuses
+the runs of the results file it writes when that file was made with the same
+settings, so the study resumes on another machine from its committed
+results file alone, e.g. in a fresh clone with `--publish`, which writes
+`experiments/results/findings/learning_curves_<task>.json` and, when the
+grid is complete, `figures/<task>_learning_curve.png`.
 
     python experiments/studies/study_learning_curves.py --task anchor --data ../shared/data/mnist.npz
 """
@@ -47,9 +52,12 @@ from harness import (
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import bounded_int, check_output_folder, run_main
-from mnist_vit.experiment import RESUME_HINT, train_and_test
+from mnist_vit.errors import UsageError
+from mnist_vit.experiment import CLOCK_FILE, RESUME_HINT, train_and_test
 from mnist_vit.results import backend_folder, summarize
 from mnist_vit.run_clock import RunClock
+from mnist_vit.run_folder import SETTINGS_FILE, read_json, settings_differences
+from mnist_vit.safe_files import atomic_write_json
 from mnist_vit.settings import MAX_SEQUENCES, PUBLISHED_FIGURES, PUBLISHED_RESULTS, published_results
 from mnist_vit.tasks import get_task
 
@@ -148,33 +156,54 @@ def constant_answer(task, split, num_sequences):
     return {"answer": float(answer), "test": {name: metrics[name] for name in figures}}
 
 
+def run_key(row):
+    """A run's place in the grid: `(training sequences, model, seed)`."""
+    return row["train_sequences"], row["model"], row["seed"]
+
+
+def earlier_study(path, task, made_by):
+    """The results file at `path` where it was made by `made_by` (the settings of the study's run folder),
+    its runs checked; None where there is no file yet. So a study resumes from its results file on a
+    machine without its run folder.
+
+    Raises:
+        UsageError: the file was made with other settings, or does not hold a study's runs.
+    """
+    if not os.path.lexists(path):
+        return None
+    remedy = "use another --results, or delete it to start the study again"
+    earlier = read_json(path, remedy)
+    recorded = (
+        isinstance(earlier.get("made_by"), dict)
+        and isinstance(earlier.get("runs"), list)
+        and isinstance(earlier.get("wall_seconds"), (int, float))
+        and isinstance(earlier.get("processes"), int)
+    )
+    if not recorded:
+        raise UsageError(f"results file {path} holds no record of a learning-curve study's runs; {remedy}")
+    differs = settings_differences(earlier["made_by"], made_by)
+    if differs:
+        raise UsageError(f"results file {path} was made with other settings ({differs}); {remedy}")
+    figures = ("train_sequences", "seed", task.headline, *task.key_metrics)
+    for row in earlier["runs"]:
+        numbers = isinstance(row, dict) and all(isinstance(row.get(name), (int, float)) for name in figures)
+        if not (numbers and isinstance(row.get("model"), str)):
+            raise UsageError(f"results file {path} holds a damaged run ({row!r}); {remedy}")
+    return earlier
+
+
 def study(task, args, splits):
-    """Trains (or reuses) every point of the grid; returns the results dict."""
+    """Trains (or carries over) every run of the grid, rewriting the results file after each; returns the
+    results dict of the whole grid."""
     seeds = list(range(args.seeds))
     hyperparameters = committed_hyperparameters(task)
     settings = study_settings(args, task, BUDGET)
-    curves = {name: [] for name in args.models}
-    with RunClock(os.path.join(args.out, "clock.json")) as clock:
-        for size in args.sizes:
-            pooled = study_settings(
-                args, task, BUDGET, out=os.path.join(args.out, f"pool_{size}"), train_pool=size
-            )
-            for name in args.models:
-                per_seed = [
-                    train_and_test(task, name, hyperparameters, splits, pooled, seed) for seed in seeds
-                ]
-                curves[name].append(point(task, size, False, per_seed))
-                test = curves[name][-1]["test"]
-                print(
-                    f"{name}, {size} training sequences: test {task.headline} {test[task.headline]:.4f} "
-                    f"± {test[task.headline + '_std']:.4f}",
-                    flush=True,
-                )
-        for name in args.models:
-            last = fresh_point(task, name, settings, seeds)
-            if last is not None:
-                curves[name].append(last)
-        seconds = clock.seconds()
+    made_by = read_json(os.path.join(args.out, SETTINGS_FILE), "delete it to start the study again")
+    earlier = earlier_study(args.results, task, made_by["settings"])
+    runs = {run_key(row): row for row in earlier["runs"]} if earlier else {}
+    clock_file = os.path.join(args.out, CLOCK_FILE)
+    if earlier and not os.path.lexists(clock_file):  # the run folder is new: go on from the file's clock
+        atomic_write_json(clock_file, {"seconds": earlier["wall_seconds"], "processes": earlier["processes"]})
     described = {
         "sizes": args.sizes,
         "models": args.models,
@@ -182,7 +211,42 @@ def study(task, args, splits):
         "hyperparameters": f"the searched ones of experiments/results/{task.name}.json",
     }
     constant = constant_answer(task, splits["test"], settings.test_sequences)
-    return study_results(task, seconds, settings, described, curves=curves, constant_answer=constant)
+    grid = [(size, name) for size in args.sizes for name in args.models]
+    curves = {name: [] for name in args.models}
+    with RunClock(clock_file) as clock:
+
+        def results(missing):
+            return study_results(
+                task, clock.seconds(), settings, described, processes=clock.processes,
+                made_by=made_by["settings"], missing=[{"train_sequences": size, "model": name}
+                for size, name in missing], curves=curves, constant_answer=constant,
+                runs=[runs[key] for key in sorted(runs)],
+            )  # fmt: skip
+
+        for done, (size, name) in enumerate(grid):
+            pooled = study_settings(
+                args, task, BUDGET, out=os.path.join(args.out, f"pool_{size}"), train_pool=size
+            )
+            for seed in seeds:
+                if (size, name, seed) in runs:
+                    print(f"{name}, {size} training sequences, seed {seed}: carried over from {args.results}")
+                    continue
+                tested = train_and_test(task, name, hyperparameters, splits, pooled, seed)
+                figures = {figure: tested[figure] for figure in (task.headline, *task.key_metrics)}
+                runs[(size, name, seed)] = {"train_sequences": size, "model": name, "seed": seed, **figures}
+                atomic_write_json(args.results, results(grid[done:]))
+            curves[name].append(point(task, size, False, [runs[(size, name, seed)] for seed in seeds]))
+            test = curves[name][-1]["test"]
+            print(
+                f"{name}, {size} training sequences: test {task.headline} {test[task.headline]:.4f} "
+                f"± {test[task.headline + '_std']:.4f}",
+                flush=True,
+            )
+        for name in args.models:
+            last = fresh_point(task, name, settings, seeds)
+            if last is not None:
+                curves[name].append(last)
+        return results([])
 
 
 def main(argv=None):

@@ -513,12 +513,20 @@ def render_study_beside_runs(*paths):
 def render_learning_curves(paths):
     """One figure and table per `study_learning_curves.py` results file in `paths` (relative to
     experiments/): the committed figure, then a row per model and figure (the headline, then the task's key
-    metrics), a column per training-pool size."""
+    metrics), a column per training-pool size.
+
+    A study still under way (its `missing` points not yet trained) shows the sizes at which every model is
+    done, no figure (the study draws it at the end), and the sizes still to train.
+    """
     tables = []
     for path in paths:
         study = read(path)
         task = get_task(study["task"])
-        curves = study["curves"]
+        missing = sorted({point["train_sequences"] for point in study["missing"]})
+        curves = {
+            model: [point for point in points if point["train_sequences"] not in missing]
+            for model, points in study["curves"].items()
+        }
         sizes = [(point["train_sequences"], point["fresh"]) for point in next(iter(curves.values()))]
         columns = (("model", "{model}"), ("test", "{figure}")) + tuple(
             (f"{size:,}" + (" (new every epoch)" if fresh else ""), f"{{cell_{i}}}")
@@ -534,15 +542,20 @@ def render_learning_curves(paths):
         seeds = len(study["settings"]["seeds"])
         constant = study["constant_answer"]
         scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
+        shown = "the figure above"
+        if missing:  # the command resumes
+            shown = "sizes still to train (the command resumes): " + ", ".join(f"{n:,}" for n in missing)
         table = Table(
             columns=columns,
             caption=f"{task.name}: mean ± std over {seeds} seeds by distinct training "
-            f"sequences ({study['wall_seconds'] / 3600:.1f} hours in all), "
-            "the figure above. Always giving the test sequences' most frequent "
-            f"answer ({constant['answer']:g}) scores {scores}. " + WRITTEN + ".",
+            f"sequences ({study['wall_seconds'] / 3600:.1f} hours in all), {shown}. Always giving the test "
+            f"sequences' most frequent answer ({constant['answer']:g}) scores {scores}. " + WRITTEN + ".",
         )
-        figure = f"![{task.name}: learning curves](figures/{task.name}_learning_curve.png)"
-        tables.append(figure + "\n\n" + markdown(table, {"path": path, "command": study["command"]}, rows))
+        rendered = markdown(table, {"path": path, "command": study["command"]}, rows)
+        if not missing:
+            figure = f"figures/{task.name}_learning_curve.png"
+            rendered = f"![{task.name}: learning curves]({figure})\n\n{rendered}"
+        tables.append(rendered)
     return "\n\n".join(tables)
 
 
