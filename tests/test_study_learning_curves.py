@@ -118,6 +118,8 @@ def test_a_study_under_way_shows_the_sizes_every_model_has_done_and_those_still_
     assert "figures/anchor_learning_curve.png" not in table  # drawn once the grid is complete
     assert table.splitlines()[0] == "| model | test | 50 |"
     assert "sizes still to train (the command resumes): 500, 2,000." in table
+    begun = curves_file(tmp_path, {"transformer": [(50, False, rows)], "deepsets": []}, [(50, "deepsets")])
+    assert "anchor: no size is done yet by `python experiments" in render_learning_curves([begun])
 
 
 def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):

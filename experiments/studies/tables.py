@@ -528,6 +528,9 @@ def render_learning_curves(paths):
             for model, points in study["curves"].items()
         }
         sizes = [(point["train_sequences"], point["fresh"]) for point in next(iter(curves.values()))]
+        if not sizes:
+            tables.append(f"{task.name}: no size is done yet by `{study['command']}` (`experiments/{path}`).")
+            continue
         columns = (("model", "{model}"), ("test", "{figure}")) + tuple(
             (f"{size:,}" + (" (new every epoch)" if fresh else ""), f"{{cell_{i}}}")
             for i, (size, fresh) in enumerate(sizes)
