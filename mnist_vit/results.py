@@ -1,5 +1,6 @@
 """Results files: run metadata, metrics summarised over seeds, where committed ones lie, how two compare."""
 
+import importlib
 import os
 import platform
 import shlex
@@ -16,11 +17,26 @@ def backend_folder(folder, backend):
     return folder if backend == REFERENCE_BACKEND else os.path.join(folder, backend)
 
 
+def cpu_model(cpuinfo_path="/proc/cpuinfo"):
+    """The processor's name as Linux gives it (the first `model name` of `cpuinfo_path`), else
+    `platform.processor()`."""
+    try:
+        with open(cpuinfo_path) as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or "an unnamed processor"
+
+
 def run_metadata(argv=None):
-    """The command, backend and versions of this run, for a results file.
+    """The command, backend, versions and machine of this run, for a results file.
 
     The command names the backend (`KERAS_BACKEND=jax python ...`) unless it
-    is Keras's default, so that it reruns the same way.
+    is Keras's default, so that it reruns the same way. The versions hold
+    the backend's own package beside Python, Keras and NumPy.
     """
     import keras
 
@@ -34,8 +50,9 @@ def run_metadata(argv=None):
             "python": platform.python_version(),
             "keras": keras.__version__,
             "numpy": np.__version__,
+            backend: importlib.import_module(backend).__version__,
         },
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "machine": f"{platform.machine()}, {cpu_model()}, {os.cpu_count()} CPU cores",
     }
 
 

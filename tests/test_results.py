@@ -1,6 +1,7 @@
 """Results files: summaries over seeds, thresholds some seeds never reached, the command, where they lie."""
 
 import os
+import platform
 
 import pytest
 
@@ -8,6 +9,7 @@ from mnist_vit.results import (
     backend_folder,
     best_epoch,
     best_epoch_value,
+    cpu_model,
     run_metadata,
     seconds_to_reach,
     summarize,
@@ -65,6 +67,26 @@ def test_the_recorded_command_names_the_backend_unless_it_is_kerass_default():
     backend = keras.backend.backend()
     named = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
     assert command == f"{named}python experiments/run_tuner.py --task sum"
+
+
+def test_the_metadata_names_the_backends_own_version_and_the_processor():
+    import importlib
+
+    import keras
+
+    metadata = run_metadata(["experiments/run_tuner.py"])
+    backend = keras.backend.backend()
+    assert metadata["versions"][backend] == importlib.import_module(backend).__version__ != ""
+    assert metadata["machine"].endswith(f", {os.cpu_count()} CPU cores")
+
+
+def test_the_processor_is_the_first_model_name_of_cpuinfo_else_the_platforms(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9454\n\nprocessor\t: 1\nmodel name\t: other\n")
+    assert cpu_model(cpuinfo) == "AMD EPYC 9454"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t:\n")
+    assert cpu_model(cpuinfo) == (platform.processor() or "an unnamed processor")
+    assert cpu_model(tmp_path / "absent") == (platform.processor() or "an unnamed processor")
 
 
 def test_the_reference_backends_files_lie_in_the_folder_and_the_others_in_subfolders():

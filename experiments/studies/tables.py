@@ -546,7 +546,7 @@ def render_learning_curves(paths):
         constant = study["constant_answer"]
         scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
         shown = "the figure above"
-        if missing:  # the command resumes
+        if missing:
             shown = "sizes still to train (the command resumes): " + ", ".join(f"{n:,}" for n in missing)
         table = Table(
             columns=columns,
