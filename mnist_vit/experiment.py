@@ -302,9 +302,12 @@ def compare_with_reference(task, models, reference_path):
         f"compared with the reference {reference_path} ({reference['backend']}, "
         f"{reference['settings']['seeds']} seed(s)):"
     ]
-    for name, key, verdict in compare_to_reference(task, models, reference["models"]):
+    seeds = reference["settings"]["seeds"]
+    for name, key, verdict in compare_to_reference(task, models, reference):
         mine, ref = models[name]["test"], reference["models"][name]["test"]
-        lines.append(f"  {name} {key}: {with_std(mine, key)}, reference {with_std(ref, key)}: {verdict}")
+        lines.append(
+            f"  {name} {key}: {with_std(mine, key)}, reference {with_std(ref, key, seeds=seeds)}: {verdict}"
+        )
     return lines
 
 

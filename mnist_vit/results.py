@@ -88,18 +88,21 @@ def summarize(per_seed):
     return summary
 
 
-def with_std(summary, key, digits=4, entry=None):
+def with_std(summary, key, digits=4, entry=None, seeds=None):
     """`summary[key]` with its spread over seeds, `"0.9748 ± 0.0021"` (the mean alone for one seed).
 
     A spread too small for `digits` decimals is written with one significant
-    digit (`"0.9988 ± 3e-05"`), never as a spread of zero. With `entry`, the
-    entry of the dict `summary[key]` (e.g. one length of a per-length metric).
+    digit (`"0.9988 ± 3e-05"`). A spread of exactly zero is left out, as
+    `summarize` gives one seed, unless `seeds` (the number of seeds
+    summarised) is more than one: then every seed gave the same figure,
+    written `"0.5318 ± 0"`. With `entry`, the entry of the dict `summary[key]`
+    (e.g. one length of a per-length metric).
     """
     mean, std = summary[key], summary.get(f"{key}_std")
     if entry is not None:
         mean, std = mean[entry], (std or {}).get(entry)
     if not std:
-        return f"{mean:.{digits}f}"
+        return f"{mean:.{digits}f}" + (" ± 0" if std == 0 and (seeds or 1) > 1 else "")
     return f"{mean:.{digits}f} ± " + (f"{std:.{digits}f}" if round(std, digits) else f"{std:.0e}")
 
 
@@ -142,20 +145,24 @@ DIFFERS = "differs by more than 2 std"
 NO_SPREAD = "the reference has one seed: no spread to compare with"
 
 
-def compare_to_reference(task, models, reference_models):
+def compare_to_reference(task, models, reference):
     """Each model's key test figures against a reference run's: `[(model, key, verdict)]`.
 
     For every model of `models` that the reference has, and each of
     `task.headline` and `task.key_metrics` that its test results hold, the
     verdict is `AGREES` when the two means are within twice the reference's
     std over seeds, `DIFFERS` when they are not, and `NO_SPREAD` when the
-    reference has one seed.
+    reference has one seed. A reference whose seeds all gave the same figure
+    (a std of zero over several seeds) is agreed with only by that figure.
 
     Args:
         task: `Task`.
-        models, reference_models: the `models` of two results files.
+        models: the `models` of a results file.
+        reference: a results file's content (its `models`, and its
+            `settings` with the number of `seeds`).
     """
     verdicts = []
+    reference_models = reference["models"]
     for name, entry in models.items():
         if name not in reference_models:
             continue
@@ -164,7 +171,7 @@ def compare_to_reference(task, models, reference_models):
             if key not in ref:
                 continue
             spread = ref.get(f"{key}_std") or 0.0
-            if not spread:
+            if reference["settings"]["seeds"] == 1:
                 verdicts.append((name, key, NO_SPREAD))
             else:
                 verdicts.append((name, key, AGREES if abs(mine[key] - ref[key]) <= 2 * spread else DIFFERS))

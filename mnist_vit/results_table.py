@@ -125,16 +125,20 @@ def agreement(name, run, reference):
         return "a run of the same command should give each mean within about two of its stds"
     if reference is None:
         return f"there is no {REFERENCE_BACKEND} reference to compare with"
+    speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
+    seeds = reference["settings"]["seeds"]
+    if seeds == 1:
+        return f"{speed}; the {REFERENCE_BACKEND} reference has one seed, so no spread to compare with"
     task = get_task(name)
     shown = presentation_of(name)
-    verdicts = compare_to_reference(task, run["models"], reference["models"])
+    verdicts = compare_to_reference(task, run["models"], reference)
+    own_seeds = run["settings"]["seeds"]
     differing = [
-        f"{shown.label(model)} {key} {with_std(run['models'][model]['test'], key)} against "
-        f"{with_std(reference['models'][model]['test'], key)}"
+        f"{shown.label(model)} {key} {with_std(run['models'][model]['test'], key, seeds=own_seeds)} against "
+        f"{with_std(reference['models'][model]['test'], key, seeds=seeds)}"
         for model, key, verdict in verdicts
         if verdict == DIFFERS
     ]
-    speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
     verdict = f"{speed}; every key figure within two stds of the {REFERENCE_BACKEND} reference's mean"
     if differing:
         verdict += f" but {'; '.join(differing)}"
@@ -158,7 +162,10 @@ def answer_row(task, run):
 
     def figure(kind):
         name = by_kind.get(kind)
-        return "not trained" if name is None else with_std(run["models"][name]["test"], headline)
+        if name is None:
+            return "not trained"
+        entry = run["models"][name]
+        return with_std(entry["test"], headline, seeds=len(entry["per_seed"]))
 
     row = {
         "task": task.name, "headline": headline.replace("_", " "), "attention": figure(ATTENTION),

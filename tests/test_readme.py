@@ -81,6 +81,21 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
     assert "there is no tensorflow reference" in render_results(None, rows[1:])
 
 
+def test_a_reference_whose_seeds_all_agree_is_met_only_by_its_own_figure():
+    reference = read_results(EXPERIMENTS / "results" / "sum.json")
+    reference["models"]["deepsets"]["test"].update(exact_accuracy=0.97, exact_accuracy_std=0.0)
+    other = copy.deepcopy(reference)
+    other["backend"], other["settings"]["seeds"] = "torch", 1
+    other["models"]["deepsets"]["test"]["exact_accuracy"] = 0.9699
+    line = render_results(None, [("sum", reference), ("sum", other)]).split("- sum on torch:")[1]
+    assert "but Deep Sets exact_accuracy 0.9699 against 0.9700 ± 0" in line.splitlines()[0]
+
+    reference["settings"]["seeds"] = 1
+    line = render_results(None, [("sum", reference), ("sum", other)]).split("- sum on torch:")[1]
+    assert "the tensorflow reference has one seed, so no spread to compare with" in line.splitlines()[0]
+    assert "within two stds" not in line.splitlines()[0]
+
+
 def test_a_study_is_compared_with_the_reference_run(tmp_path):
     study = tables.read(tables.CHECKPOINT)
     study["backend"] = "jax"
@@ -190,3 +205,7 @@ def test_an_order_task_names_its_models_with_positions():
     row = answer_row(get_task("ascents"), run)
     assert row["positions"] == "transformer, deepsets"
     assert row["difference"] == "n/a"  # one seed: no spread to judge a difference by
+    assert row["pooling"] == "0.5000"
+    for entry in run["models"].values():  # three seeds that all gave one figure
+        entry["test"]["exact_accuracy_std"], entry["per_seed"] = 0.0, per_seed * 3
+    assert answer_row(get_task("ascents"), run)["pooling"] == "0.5000 ± 0"

@@ -481,7 +481,7 @@ def render_study_beside_runs(*paths):
                 "command": run["command"],
             }
         )  # fmt: skip
-    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)["models"]
+    reference = next(run for run in runs if run["backend"] == REFERENCE_BACKEND)
     comparisons = []
     for path, study in zip(paths, studies, strict=True):
         seeds = ", ".join(map(str, study["settings"]["seeds"]))
@@ -496,8 +496,9 @@ def render_study_beside_runs(*paths):
         )  # fmt: skip
         verdicts = compare_to_reference(task, {model: {"test": study["end_of_schedule"]}}, reference)
         compared = "; ".join(
-            f"{key} {with_std(study['end_of_schedule'], key)} against "
-            f"{with_std(reference[model]['test'], key)}: {verdict}"
+            f"{key} {with_std(study['end_of_schedule'], key, seeds=len(study['settings']['seeds']))} against "
+            f"{with_std(reference['models'][model]['test'], key, seeds=reference['settings']['seeds'])}: "
+            f"{verdict}"
             for _, key, verdict in verdicts
         )
         comparisons.append(
