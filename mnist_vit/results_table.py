@@ -117,6 +117,21 @@ def render_results(classification, runs):
     return markdown(RESULTS, {"machine": machine, "runs": "\n".join(lines)}, rows)
 
 
+def relative_speed(run, reference):
+    """How long `run` took beside the reference run: their wall times when both trained the same number of
+    seeds, else the training time of one seed of the models both trained (the search's trials are the same,
+    the seeds are not)."""
+    if run["settings"]["seeds"] == reference["settings"]["seeds"]:
+        return (
+            f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
+        )
+    both = [name for name in run["models"] if name in reference["models"]]
+    mine, theirs = (
+        sum(r["models"][name]["test"]["train_seconds"] for name in both) for r in (run, reference)
+    )
+    return f"{mine / theirs:.1f}x the {REFERENCE_BACKEND} run's training time per seed"
+
+
 def agreement(name, run, reference):
     """What a run of the task `name` should be compared with, or how it compares with the reference run."""
     if run["backend"] == REFERENCE_BACKEND:
@@ -125,7 +140,7 @@ def agreement(name, run, reference):
         return "a run of the same command should give each mean within about two of its stds"
     if reference is None:
         return f"there is no {REFERENCE_BACKEND} reference to compare with"
-    speed = f"{run['wall_seconds'] / reference['wall_seconds']:.1f}x the {REFERENCE_BACKEND} run's wall time"
+    speed = relative_speed(run, reference)
     seeds = reference["settings"]["seeds"]
     if seeds == 1:
         return f"{speed}; the {REFERENCE_BACKEND} reference has one seed, so no spread to compare with"

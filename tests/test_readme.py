@@ -81,6 +81,18 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
     assert "there is no tensorflow reference" in render_results(None, rows[1:])
 
 
+def test_a_run_of_fewer_seeds_is_timed_against_one_seed_of_the_reference():
+    reference = read_results(EXPERIMENTS / "results" / "sum.json")
+    other = copy.deepcopy(reference)
+    other["backend"] = "jax"
+    for entry in other["models"].values():
+        entry["test"]["train_seconds"] *= 2
+    assert "1.0x the tensorflow run's wall time" in render_results(None, [("sum", reference), ("sum", other)])
+    other["settings"]["seeds"] = 1  # a third of the training in the same wall time would hide the slowdown
+    line = render_results(None, [("sum", reference), ("sum", other)]).split("- sum on jax:")[1]
+    assert "2.0x the tensorflow run's training time per seed" in line.splitlines()[0]
+
+
 def test_a_reference_whose_seeds_all_agree_is_met_only_by_its_own_figure():
     reference = read_results(EXPERIMENTS / "results" / "sum.json")
     reference["models"]["deepsets"]["test"].update(exact_accuracy=0.97, exact_accuracy_std=0.0)
