@@ -163,6 +163,7 @@ def compare_to_reference(task, models, reference):
     """
     verdicts = []
     reference_models = reference["models"]
+    one_seed = reference["settings"]["seeds"] == 1
     for name, entry in models.items():
         if name not in reference_models:
             continue
@@ -170,9 +171,9 @@ def compare_to_reference(task, models, reference):
         for key in dict.fromkeys((task.headline, *task.key_metrics)):
             if key not in ref:
                 continue
-            spread = ref.get(f"{key}_std") or 0.0
-            if reference["settings"]["seeds"] == 1:
+            if one_seed:
                 verdicts.append((name, key, NO_SPREAD))
-            else:
-                verdicts.append((name, key, AGREES if abs(mine[key] - ref[key]) <= 2 * spread else DIFFERS))
+                continue
+            spread = ref.get(f"{key}_std") or 0.0
+            verdicts.append((name, key, AGREES if abs(mine[key] - ref[key]) <= 2 * spread else DIFFERS))
     return verdicts

@@ -179,8 +179,7 @@ def answer_row(task, run):
         name = by_kind.get(kind)
         if name is None:
             return "not trained"
-        entry = run["models"][name]
-        return with_std(entry["test"], headline, seeds=len(entry["per_seed"]))
+        return with_std(run["models"][name]["test"], headline, seeds=run["settings"]["seeds"])
 
     row = {
         "task": task.name, "headline": headline.replace("_", " "), "attention": figure(ATTENTION),

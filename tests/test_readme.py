@@ -184,7 +184,8 @@ def test_the_answer_pairs_attention_and_pooling_seed_by_seed():
                     "per_seed": [{"exact_accuracy": value} for value in values],
                 }
                 for name, values in models.items()
-            }
+            },
+            "settings": {"seeds": 3},
         }
 
     sum_task = get_task("sum")
@@ -212,7 +213,8 @@ def test_an_order_task_names_its_models_with_positions():
         "models": {
             name: {"test": {"exact_accuracy": 0.5}, "per_seed": per_seed}
             for name in ("transformer", "deepsets", "fc")
-        }
+        },
+        "settings": {"seeds": 1},
     }
     row = answer_row(get_task("ascents"), run)
     assert row["positions"] == "transformer, deepsets"
@@ -220,4 +222,5 @@ def test_an_order_task_names_its_models_with_positions():
     assert row["pooling"] == "0.5000"
     for entry in run["models"].values():  # three seeds that all gave one figure
         entry["test"]["exact_accuracy_std"], entry["per_seed"] = 0.0, per_seed * 3
+    run["settings"]["seeds"] = 3
     assert answer_row(get_task("ascents"), run)["pooling"] == "0.5000 ± 0"
