@@ -45,6 +45,12 @@ def parse_args(argv=None):
         type=bounded_int(1, MAX_SEQUENCES),
         help="draw every epoch's training sequences from this many fixed ones (default: new every epoch)",
     )
+    parser.add_argument(
+        "--patience",
+        type=positive_int,
+        help="stop a final model once validation has not improved for this many epochs and test its best "
+        "epoch (default: train every epoch, test the last)",
+    )
     parser.add_argument("--seeds", type=positive_int, help="seeds of the final training runs")
     parser.add_argument(
         "--seed",

@@ -176,6 +176,48 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             )
 
 
+def patience_spent(values, mode, patience):
+    """Whether the last `patience` epochs of `values` (a monitor per epoch) all failed to beat an earlier
+    best ("max" or "min" is better; ties keep the earlier epoch, as `BestModelCheckpoint` does)."""
+    if not values:
+        return False
+    pick = max if mode == "max" else min
+    best = pick(range(len(values)), key=values.__getitem__)
+    return len(values) - 1 - best >= patience
+
+
+class PatienceStop(keras.callbacks.Callback):
+    """Early stopping: ends training once `monitor` has not improved for `patience` epochs, across resumes.
+
+    Keras's `EarlyStopping` counts in memory, so a run killed and resumed
+    would count from zero again; this callback counts over the run's whole
+    history (`earlier`, the monitor's values of the epochs completed before
+    a resume, then this process's), so a resumed run stops at the epoch an
+    uninterrupted one stops at. Place it before `RunBackup`.
+
+    Args:
+        monitor: str. A validation metric of the epoch logs.
+        mode: str. `"max"` or `"min"`.
+        patience: int >= 1. Epochs without a better value that end training.
+        earlier: sequence of float. The monitor's values of the completed epochs.
+    """
+
+    def __init__(self, monitor, mode, patience, earlier=()):
+        super().__init__()
+        if patience < 1:
+            raise ValueError(f"patience must be at least 1, got {patience}")
+        self.monitor, self.mode, self.patience = monitor, mode, patience
+        self.values = [float(value) for value in earlier]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"PatienceStop monitors {self.monitor!r}, not in logs {sorted(logs or {})}")
+        self.values.append(float(value))
+        if patience_spent(self.values, self.mode, self.patience):
+            self.model.stop_training = True
+
+
 class ElapsedTime(keras.callbacks.Callback):
     """Adds `elapsed_seconds` (seconds of training so far) to each epoch's logs.
 
@@ -238,7 +280,7 @@ def keep_history_rows(run_dir, count):
     atomic_write(path, ".csv", write)
 
 
-def make_callbacks(run_dir, monitor, mode, seed=0):
+def make_callbacks(run_dir, monitor, mode, seed=0, patience=None):
     """Callbacks for one training run, all writing under `run_dir`.
 
     - Keras's random state seeded from `(seed, epoch)` at each epoch's start
@@ -250,6 +292,8 @@ def make_callbacks(run_dir, monitor, mode, seed=0):
       epochs and appended to).
     - The best model by `monitor`, saved atomically (`run_dir/best.keras`).
     - TensorBoard logs (`run_dir/logs`).
+    - With `patience`, early stopping once `monitor` has not improved for
+      that many epochs (`PatienceStop`), counted over the resumed epochs too.
     - Last, so that an epoch counts as completed only once all of the above
       are written, `RunBackup` (`run_dir/backup`): a run killed at any moment
       and started again with the same command resumes after its last
@@ -278,6 +322,9 @@ def make_callbacks(run_dir, monitor, mode, seed=0):
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
         BestModelCheckpoint(best_path, monitor=monitor, mode=mode, resume=resuming, remedy=remedy),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq="epoch"),
-        RunBackup(os.path.join(run_dir, "backup"), remedy),
     ]
+    if patience is not None:
+        earlier = read_history(run_dir).get(monitor, []) if resuming else []
+        callbacks.append(PatienceStop(monitor, mode, patience, earlier))
+    callbacks.append(RunBackup(os.path.join(run_dir, "backup"), remedy))
     return callbacks, best_path

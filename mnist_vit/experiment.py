@@ -250,7 +250,8 @@ def train_final_model(task, model_name, hyperparameters, splits, settings, seed)
     """
     from mnist_vit.training import final_run_dir, train_sequence_model
 
-    print(f"training {model_name}, seed {seed}, {settings.epochs} epochs", flush=True)
+    stops = f", ending after {settings.patience} without a better {task.monitor}" if settings.patience else ""
+    print(f"training {model_name}, seed {seed}, {settings.epochs} epochs{stops}", flush=True)
     return train_sequence_model(
         task,
         model_name,
@@ -262,6 +263,7 @@ def train_final_model(task, model_name, hyperparameters, splits, settings, seed)
         settings.validation_sequences,
         seed=seed,
         pool=settings.train_pool,
+        patience=settings.patience,
     )
 
 
@@ -332,6 +334,7 @@ def job_results(task, settings, clock, best_trials, chosen_id, models):
             "search_margin": settings.search_margin,
             "epochs": settings.epochs,
             "train_pool": settings.train_pool,
+            "patience": settings.patience,
             "seed": settings.seed,
             "seeds": settings.seeds,
             "max_len": MAX_LEN,

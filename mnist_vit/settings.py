@@ -39,14 +39,14 @@ PRESET_SETTINGS = (
 WHOLE_NUMBERS = {
     "trials": (1, None), "search_epochs": (1, None), "epochs": (1, None), "seeds": (1, None),
     "batch_size": (1, None), "seed": (0, MAX_SEED), "train_sequences": (1, MAX_SEQUENCES),
-    "train_pool": (1, MAX_SEQUENCES),
+    "train_pool": (1, MAX_SEQUENCES), "patience": (1, None),
     "validation_sequences": (MIN_VALIDATION_SEQUENCES, MAX_SEQUENCES), "test_sequences": (1, MAX_SEQUENCES),
 }  # fmt: skip
 # The settings that decide a run folder's results (`RunFolder`), beside the task, backend and data.
 # Not `seeds`: each seed's final run is a folder of its own, so a rerun with more seeds reuses the others.
 FOLDER_SETTINGS = (
     "preset", "tuner", "trials", "search_epochs", "search_margin", "epochs", "train_sequences",
-    "train_pool", "batch_size", "seed", "validation_sequences", "test_sequences", "data_parallel",
+    "train_pool", "patience", "batch_size", "seed", "validation_sequences", "test_sequences", "data_parallel",
 )  # fmt: skip
 
 
@@ -77,6 +77,10 @@ class Settings:
             search's and the final models') from one fixed set of this many
             sequences per seed, so a model learns from that many distinct
             sequences; None: new ones every epoch.
+        patience: int or None. Stop a final model's training once its
+            validation score (`Task.monitor`) has not improved for this many
+            epochs, and test its best epoch; None: train every epoch and
+            test the end of the schedule.
         seeds: int. Final runs per model, with seeds `seed`, `seed + 1`, ...
         seed: int. The search's seed (the same seed proposes the same trials).
         batch_size: int.
@@ -103,6 +107,7 @@ class Settings:
     epochs: int | None = None
     train_sequences: int | None = None
     train_pool: int | None = None
+    patience: int | None = None
     seeds: int | None = None
     seed: int = 0
     batch_size: int | None = None
@@ -131,7 +136,7 @@ class Settings:
                 )
         for name, (low, high) in WHOLE_NUMBERS.items():
             value = getattr(self, name)
-            if value is None and (name in PRESET_SETTINGS or name == "train_pool"):
+            if value is None and (name in PRESET_SETTINGS or name in ("train_pool", "patience")):
                 continue
             whole = isinstance(value, int) and not isinstance(value, bool)
             if not whole or value < low or (high is not None and value > high):

@@ -5,16 +5,17 @@ import os
 import keras
 import numpy as np
 
-from mnist_vit.callbacks import completed_epochs, make_callbacks, read_history
+from mnist_vit.callbacks import completed_epochs, make_callbacks, patience_spent, read_history
 from mnist_vit.data_parallel import ReplicatedAdamW, strategy_scope, under_tensorflow_strategy
 from mnist_vit.digit_probe import digit_probe_accuracy
 from mnist_vit.encoder import ENCODER_NAME, build_encoder
+from mnist_vit.run_folder import read_model
 from mnist_vit.safe_files import save_model_atomically
 from mnist_vit.sequences import EVALUATION_BATCH_SIZE, MAX_LEN, TEST_SEED, VALIDATION_SEED, SequenceBatches
 from mnist_vit.slots import required_slots
 
 LONG_LENGTHS = range(1, 101)  # lengths of the long-sequence test (trained on 1..MAX_LEN)
-FINAL_MODEL = "final.keras"  # a training run's model at the end of its schedule, the model tested
+FINAL_MODEL = "final.keras"  # a run's tested model: its schedule's end, or its best epoch when stopped early
 LONG_LENGTH_SEED = 1000  # fixed test sequences of length n use seed LONG_LENGTH_SEED + n
 
 
@@ -86,9 +87,10 @@ def train_sequence_model(
     seed=0,
     lengths=(1, MAX_LEN),
     pool=None,
+    patience=None,
     verbose="auto",
 ):
-    """Trains one model with `model.fit` for every epoch; returns `(model, history)`.
+    """Trains one model with `model.fit` for every epoch, or until early stopping; returns `(model, history)`.
 
     `history` is `{metric: [value per epoch]}` of every epoch of the run,
     those of earlier processes included when it resumed
@@ -102,6 +104,9 @@ def train_sequence_model(
     schedule, saved as `run_dir/FINAL_MODEL`; the epoch with the best
     `task.monitor` is kept beside it (`run_dir/best.keras`), and
     `experiments/studies/study_checkpoint.py` tests the two against each other.
+    With `patience`, training stops early once `task.monitor` has not
+    improved for that many epochs (`mnist_vit.callbacks.PatienceStop`), and
+    the model returned and saved as `FINAL_MODEL` is the best epoch's.
     Logs go to `run_dir/logs` (TensorBoard) and `run_dir/history.csv`.
 
     Args:
@@ -111,6 +116,8 @@ def train_sequence_model(
         splits: dict of `Split` with "train" and "validation".
         seed: int. Seeds Keras's random state and the training sequences.
         pool: None or int, see `SequenceBatches`.
+        patience: None or int >= 1. Epochs without a better `task.monitor`
+            that end training (None: train every epoch).
     """
     keras.utils.set_random_seed(seed)
     batch_size = hyperparameters.training.batch_size
@@ -127,9 +134,26 @@ def train_sequence_model(
     )
     model = build_model(task, model_name, hyperparameters)
     compile_for_task(task, model, hyperparameters.training, epochs * len(train))
-    callbacks, _ = make_callbacks(run_dir, monitor=task.monitor, mode=task.mode, seed=seed)
-    train.start_at(completed_epochs(run_dir))  # a resumed run goes on with the data it would have had
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    callbacks, best_path = make_callbacks(
+        run_dir, monitor=task.monitor, mode=task.mode, seed=seed, patience=patience
+    )
+    completed = completed_epochs(run_dir)
+    train.start_at(completed)  # a resumed run goes on with the data it would have had
+    # Killed after its stopping epoch's backup, a run has no epoch left: fit then only ends it.
+    done = (
+        patience is not None
+        and completed > 0
+        and patience_spent(read_history(run_dir)[task.monitor], task.mode, patience)
+    )
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=completed if done else epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    if patience is not None:
+        model = read_model(best_path, f"delete {run_dir} to train this model again")
     save_model_atomically(model, os.path.join(run_dir, FINAL_MODEL))
     return model, read_history(run_dir)
 

@@ -26,6 +26,7 @@ def check_one_line_error(result, *fragments):
         (["--tuner", "grid"], ["--tuner", "grid"]),
         (["--trials", "0"], ["--trials", "positive integer, got 0"]),
         (["--epochs", "-3"], ["--epochs", "got -3"]),
+        (["--patience", "0"], ["--patience", "positive integer, got 0"]),
         (["--seeds", "many"], ["--seeds", "'many'"]),
         (["--search-epochs", "1.5"], ["--search-epochs", "'1.5'"]),
         (["--seed", "-1"], ["--seed", "0..2,147,483,647, got -1"]),

@@ -11,7 +11,7 @@ sys.path.insert(0, str(STUDIES))
 import study_learning_curves  # noqa: E402 (a study's module)
 from harness import committed_hyperparameters, run_study, study_settings  # noqa: E402
 from study_learning_curves import BUDGET, constant_answer, fresh_point, made_by, parse_args, point  # noqa: E402
-from tables import render_learning_curves  # noqa: E402
+from tables import learning_curve_blocks, render_learning_curves  # noqa: E402
 
 from mnist_vit.tasks import get_task  # noqa: E402
 
@@ -81,6 +81,7 @@ def curves_file(tmp_path, curves, missing=()):
     study = {
         "task": "anchor", "command": "python experiments/studies/study_learning_curves.py --task anchor",
         "wall_seconds": 5400.0, "settings": {"seeds": [0, 1]}, "headline": "accuracy",
+        "made_by": {"epochs": 26, "patience": 5},
         "missing": [{"train_sequences": size, "model": model} for size, model in missing],
         "constant_answer": {"answer": 0.0, "test": {"accuracy": 0.588, "auc": 0.5}},
         "curves": {
@@ -105,6 +106,7 @@ def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(t
     assert lines[3] == "| Transformer | auc | 0.900 | 1.000 | 1.000 |"
     assert [line.split(" | ")[0] for line in lines[4:6]] == ["| Deep Sets"] * 2
     assert "over 2 seeds" in lines[-1] and "(1.5 hours in all)" in lines[-1]
+    assert "each run ended once validation had not improved for 5 epochs; the figure above" in lines[-1]
     assert "most frequent answer (0) scores accuracy 0.588, auc 0.500." in lines[-1]
 
 
@@ -120,6 +122,18 @@ def test_a_study_under_way_shows_the_sizes_every_model_has_done_and_those_still_
     assert "sizes still to train (the command resumes): 500, 2,000." in table
     begun = curves_file(tmp_path, {"transformer": [(50, False, rows)], "deepsets": []}, [(50, "deepsets")])
     assert "anchor: no size is done yet by `python experiments" in render_learning_curves([begun])
+
+
+def test_without_a_committed_study_the_readme_gives_the_command_that_begins_one(tmp_path, monkeypatch):
+    import tables
+
+    monkeypatch.setattr(tables, "EXPERIMENTS", str(tmp_path))
+    block = learning_curve_blocks()["learning-curves"]
+    assert block.startswith("No learning-curve study is committed yet: `python experiments/studies/")
+    (tmp_path / "results" / "findings").mkdir(parents=True)
+    rows = [{"accuracy": 0.8, "auc": 0.9}]
+    study = curves_file(tmp_path / "results" / "findings", {"transformer": [(50, False, rows)]})
+    assert "| Transformer | accuracy | 0.800 |" in learning_curve_blocks()["learning-curves"], study
 
 
 def test_a_model_whose_points_lie_elsewhere_is_refused_by_name(tmp_path):
@@ -169,6 +183,7 @@ def test_a_tiny_grid_trains_each_point_resumes_and_draws_its_figure(tmp_path, mn
     for p in points:
         assert 0 <= p["test"]["exact_accuracy"] <= 1
     assert 0 < results["constant_answer"]["test"]["exact_accuracy"] < 1  # the dashed line of the figure
+    assert [row["epochs_trained"] for row in results["runs"]] == [1] * 4
     assert (figures / "sum_learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     tested = out / "pool_3" / "final" / "deepsets" / "seed_1" / "test.json"
     before = tested.stat().st_mtime_ns
@@ -255,6 +270,10 @@ def test_a_results_file_made_otherwise_is_refused_by_name_before_any_training(
     ):
         run_study(
             grid_args(tmp_path, "second", mnist_path, "--epochs", "2"), study_learning_curves.study, made_by
+        )
+    with pytest.raises(UsageError, match=re.escape("was made with other settings (patience 5 -> 2)")):
+        run_study(
+            grid_args(tmp_path, "fourth", mnist_path, "--patience", "2"), study_learning_curves.study, made_by
         )
     results = tmp_path / "results.json"
     written = json.loads(results.read_text())

@@ -1,31 +1,35 @@
 """How much data does each model need? Test headline against the number of distinct training sequences.
 
 For each size in `--sizes` and each of the task's models (`--models`), trains
-`--seeds` models exactly as the main job trains its final models (the task's
-`cpu` preset: its epochs of `train_sequences` sequences each, the same
-learning-rate schedule, the end of the schedule tested on the same test
-sequences), with the hyperparameters that the committed main job's search
-chose (`experiments/results/<task>.json`), except that every epoch draws its
-sequences from one fixed pool of `size` sequences per seed
-(`Settings.train_pool`). So every model takes the same number of optimiser
-steps at every size, and a small pool is seen many times over: each point is
-a model trained to the end of the same schedule, not stopped early.
+`--seeds` models as the main job trains its final models (the task's `cpu`
+preset: epochs of `train_sequences` sequences each, the same learning-rate
+schedule, the same validation and test sequences), with the hyperparameters
+that the committed main job's search chose (`experiments/results/<task>.json`),
+except that every epoch draws its sequences from one fixed pool of `size`
+sequences per seed (`Settings.train_pool`), and that training stops early
+(`Settings.patience`): once the validation score has not improved for
+`--patience` epochs, the run ends and its best epoch is tested. A small pool
+is seen many times over in one epoch and overfits within a few, so each point
+is a model trained until validation stops improving, and the small sizes cost
+a few epochs instead of the whole schedule. The validation sequences (2,000
+by default, more than the smallest pools) only choose the epoch.
 
 The curve's last point is the main job itself, whose epochs draw new
-sequences (`epochs x train_sequences` of them), read from the committed
-results file when its settings match (same epochs, sequences per epoch and
-seeds); the study never retrains it. The default sizes, 50 to 16,000, include
-the 50-500 bags of Ilse, Tomczak and Welling (2018).
+sequences (`epochs x train_sequences` of them, nothing to overfit, so it
+trains every epoch), read from the committed results file when its settings
+match (same epochs, sequences per epoch and seeds); the study never retrains
+it. The default sizes, 50 to 16,000, include the 50-500 bags of Ilse, Tomczak
+and Welling (2018).
 
-A run costs what one final model of the main job costs (minutes on 2 CPU
-cores), so the whole grid takes hours: `--sizes` and `--models` run it in
+A run costs at most what one final model of the main job costs (minutes on 2
+CPU cores), so the whole grid takes hours: `--sizes` and `--models` run it in
 pieces, and any command resumes where it stopped. The study's folder records
-what decides every point (the budget, the searched hyperparameters, the
-backend and the data, in `run.json`), so a command with any of them changed
-is refused by name rather than mixing points made two ways.
+what decides every point (the budget, the patience, the searched
+hyperparameters, the backend and the data, in `run.json`), so a command with
+any of them changed is refused by name rather than mixing points made two ways.
 
 The results file is the study's record, rewritten after every finished run:
-every run's test figures (`runs`, kept across pieces), the points of the
+every run's test figures and epochs trained (`runs`, kept across pieces), the points of the
 command's grid that are complete (`curves`), those still to train
 (`missing`, empty once the command ends), the study's wall time over all
 its processes, and what always giving the test sequences' most frequent
@@ -64,6 +68,7 @@ from mnist_vit.tasks import get_task
 # Options that shrink the study for tests; the preset's values otherwise.
 BUDGET = ("epochs", "train_sequences", "validation_sequences", "test_sequences")
 SIZES = (50, 100, 200, 500, 2000, 16000)
+PATIENCE = 5  # epochs without a better validation score that end a run
 
 
 def parse_args(argv=None):
@@ -76,6 +81,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--models", nargs="+", help="the models to train (default: every model of the task)")
     parser.add_argument("--seeds", type=bounded_int(1, 100), default=3, help="training seeds 0, 1, ...")
+    parser.add_argument(
+        "--patience",
+        type=bounded_int(1, 1000),
+        default=PATIENCE,
+        help="end a run once validation has not improved for this many epochs",
+    )
     parser.add_argument("--figures", help="folder for the figure (default <out>/figures)")
     args = parser.parse_args(argv)
     keras = import_keras()
@@ -109,6 +120,7 @@ def fresh_point(task, model_name, settings, seeds):
         and run["settings"]["epochs"] == settings.epochs
         and entry["hyperparameters"]["train_sequences_per_epoch"] == settings.train_sequences
         and run["settings"].get("train_pool") is None
+        and run["settings"].get("patience") is None
         and run["settings"]["test_sequences"] == settings.test_sequences
         and len(entry["per_seed"]) >= len(seeds)
         and run["settings"]["seed"] == 0
@@ -132,11 +144,13 @@ def point(task, sequences, fresh, per_seed):
 
 
 def made_by(task, args):
-    """What decides every point's runs: the preset's budget and the committed searched hyperparameters.
+    """What decides every point's runs: the preset's budget, the patience and the committed searched
+    hyperparameters.
 
     The sizes, models and seeds only choose which points a command trains.
     """
-    return study_settings(args, task, BUDGET), {"hyperparameters": committed_hyperparameters(task).to_dict()}
+    settings = study_settings(args, task, BUDGET, patience=args.patience)
+    return settings, {"hyperparameters": committed_hyperparameters(task).to_dict()}
 
 
 def constant_answer(task, split, num_sequences):
@@ -154,6 +168,15 @@ def constant_answer(task, split, num_sequences):
     metrics = task.test_metrics(np.full((len(targets), 1), answer, dtype="float32"), targets, lengths)
     figures = (task.headline, *task.key_metrics)
     return {"answer": float(answer), "test": {name: metrics[name] for name in figures}}
+
+
+def epochs_trained(settings, model_name, seed):
+    """The epochs that one run of the grid trained (fewer than `settings.epochs` where it stopped early)."""
+    from mnist_vit.callbacks import read_history
+    from mnist_vit.training import final_run_dir
+
+    history = read_history(os.path.join(final_run_dir(settings.out, model_name, seed), "train"))
+    return len(history.get("elapsed_seconds", []))
 
 
 def run_key(row):
@@ -225,7 +248,12 @@ def study(task, args, splits):
 
         for done, (size, name) in enumerate(grid):
             pooled = study_settings(
-                args, task, BUDGET, out=os.path.join(args.out, f"pool_{size}"), train_pool=size
+                args,
+                task,
+                BUDGET,
+                out=os.path.join(args.out, f"pool_{size}"),
+                train_pool=size,
+                patience=args.patience,
             )
             for seed in seeds:
                 if (size, name, seed) in runs:
@@ -233,7 +261,10 @@ def study(task, args, splits):
                     continue
                 tested = train_and_test(task, name, hyperparameters, splits, pooled, seed)
                 figures = {figure: tested[figure] for figure in (task.headline, *task.key_metrics)}
-                runs[(size, name, seed)] = {"train_sequences": size, "model": name, "seed": seed, **figures}
+                runs[(size, name, seed)] = {
+                    "train_sequences": size, "model": name, "seed": seed, **figures,
+                    "epochs_trained": epochs_trained(pooled, name, seed),
+                }  # fmt: skip
                 atomic_write_json(args.results, results(grid[done:]))
             curves[name].append(point(task, size, False, [runs[(size, name, seed)] for seed in seeds]))
             test = curves[name][-1]["test"]

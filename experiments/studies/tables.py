@@ -547,6 +547,9 @@ def render_learning_curves(paths):
         constant = study["constant_answer"]
         scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
         shown = "the figure above"
+        patience = study["made_by"].get("patience")
+        if patience:
+            shown = f"each run ended once validation had not improved for {patience} epochs; " + shown
         if missing:
             shown = "sizes still to train (the command resumes): " + ", ".join(f"{n:,}" for n in missing)
         table = Table(
@@ -586,10 +589,14 @@ def performance_blocks():
 
 
 def learning_curve_blocks():
-    """`{"learning-curves": text}` of README.md where a task has a committed learning-curve study, else {}."""
+    """`{"learning-curves": text}` of README.md: the committed learning-curve studies, or the command that
+    makes one where none is committed."""
     paths = [f"results/findings/learning_curves_{name}.json" for name in task_names()]
     paths = [path for path in paths if os.path.exists(os.path.join(EXPERIMENTS, path))]
-    return {"learning-curves": render_learning_curves(paths)} if paths else {}
+    if not paths:
+        command = "python experiments/studies/study_learning_curves.py --task anchor --publish"
+        return {"learning-curves": f"No learning-curve study is committed yet: `{command}` begins one."}
+    return {"learning-curves": render_learning_curves(paths)}
 
 
 def findings_blocks():
