@@ -9,16 +9,22 @@ same command resumes after the last completed epoch; the run folder records
 its settings, and a rerun with other settings is refused (`--start-over`
 trains afresh). Options, output paths and the data file are checked before
 Keras is imported; a loss that is not finite stops the run with one line.
+`--filters` sets the encoder's conv blocks (e.g. `--filters 32 64`, twice
+the channels), so the script also measures how well a wider encoder reads
+digits when taught with their labels: the ceiling for the digit probe of a
+model that learns from sums alone (`docs/findings.md`).
 
     python experiments/train_classifier.py --data ../shared/data/mnist.npz
 """
 
+import dataclasses
 import os
 
 from mnist_vit.backends import import_keras
 from mnist_vit.command_line import (
     ArgumentParser,
     bounded_float,
+    bounded_int,
     check_output_file,
     check_output_folder,
     positive_int,
@@ -32,6 +38,7 @@ from mnist_vit.safe_files import atomic_write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMBED_DIM = 128  # the classifier's encoder: a wider embedding than the default, augmentation on
+MAX_FILTERS = 1024  # channels of one conv block
 PUBLISHED_RESULTS = os.path.join(HERE, "results", "classification.json")
 # What `--start-over` removes from the run folder.
 RUN_ENTRIES = ("backup", "history.csv", "best.keras", "best.keras.best.json", "logs", "results.json")
@@ -46,6 +53,12 @@ def parse_args(argv=None):
     parser.add_argument("--weight-decay", type=bounded_float(0, 1), default=1e-4)
     parser.add_argument(
         "--train-images", type=positive_int, help="train on only the first N training images (quick checks)"
+    )
+    parser.add_argument(
+        "--filters",
+        type=bounded_int(1, MAX_FILTERS),
+        nargs="+",
+        help="channels of each conv block of the encoder (default: the tasks' encoder's, 16 32)",
     )
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--out", default="runs/classification", help="folder for logs and checkpoints")
@@ -71,7 +84,15 @@ def settings(args, backend, splits):
         "data": data_fingerprint(splits),
         **{
             key: getattr(args, key)
-            for key in ("epochs", "batch_size", "learning_rate", "weight_decay", "train_images", "seed")
+            for key in (
+                "epochs",
+                "batch_size",
+                "learning_rate",
+                "weight_decay",
+                "train_images",
+                "filters",
+                "seed",
+            )  # fmt: skip
         },
     }
 
@@ -106,7 +127,11 @@ def train(args, splits):
         )
     keras.utils.set_random_seed(args.seed)
 
-    model = build_classifier(build_encoder(EncoderConfig(embed_dim=EMBED_DIM)))
+    encoder = EncoderConfig(embed_dim=EMBED_DIM)
+    if args.filters:
+        encoder = dataclasses.replace(encoder, filters=tuple(args.filters))
+    print(f"encoder: conv blocks of {', '.join(map(str, encoder.filters))} channels")
+    model = build_classifier(build_encoder(encoder))
     steps = args.epochs * -(-len(splits["train"]) // args.batch_size)
     model.compile(
         optimizer=make_optimizer(args.learning_rate, args.weight_decay, steps, warmup_steps=steps // 20),
@@ -140,6 +165,7 @@ def train(args, splits):
                     "batch_size": args.batch_size,
                     "learning_rate": args.learning_rate,
                     "weight_decay": args.weight_decay,
+                    "filters": list(encoder.filters),
                     "seed": args.seed,
                     "parameters": best.count_params(),
                 },

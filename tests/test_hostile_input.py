@@ -525,7 +525,7 @@ def test_mistakes_are_reported_before_keras_is_imported(tmp_path, digits, comman
     "option, value",
     [("--learning-rate", "inf"), ("--learning-rate", "1e308"), ("--learning-rate", "nan"),
      ("--weight-decay", "nan"), ("--weight-decay", "inf"), ("--weight-decay", "-1"),
-     ("--seed", "-1"), ("--seed", "4294967296")],
+     ("--seed", "-1"), ("--seed", "4294967296"), ("--filters", "0"), ("--filters", "4096")],
 )  # fmt: skip
 def test_train_classifier_refuses_impossible_numbers_before_anything_is_written(tmp_path, option, value):
     done = subprocess.run(
@@ -548,6 +548,9 @@ def test_the_classifier_writes_into_its_run_folder_unless_told_to_publish(tmp_pa
         "1",
         "--train-images",
         "256",
+        "--filters",
+        "4",
+        "8",
         "--data",
         mnist_path,
     ]
@@ -557,6 +560,10 @@ def test_the_classifier_writes_into_its_run_folder_unless_told_to_publish(tmp_pa
     assert published.read_bytes() == before
     written = json.loads((out / "results.json").read_text())
     assert written["models"]["cnn"]["hyperparameters"]["epochs"] == 1
+    assert written["models"]["cnn"]["hyperparameters"]["filters"] == [4, 8]
+    wider = subprocess.run([*command[:-5], "--filters", "8", "16", *command[-2:], "--out", str(out)],
+                           capture_output=True, text=True, timeout=600, env=script_env())  # fmt: skip
+    assert_one_error_line(wider.returncode, wider.stderr, "other settings (filters [4, 8] -> [8, 16])")
 
 
 def model_with_declared_config_size(source, target, size):
