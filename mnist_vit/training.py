@@ -143,7 +143,7 @@ def train_sequence_model(
     done = (
         patience is not None
         and completed > 0
-        and patience_spent(read_history(run_dir)[task.monitor], task.mode, patience)
+        and patience_spent(read_history(run_dir).get(task.monitor, []), task.mode, patience)
     )
     model.fit(
         train,

@@ -75,3 +75,28 @@ def test_a_run_with_patience_ends_when_validation_stalls_and_returns_its_best_ep
     for tested in (model, keras.saving.load_model(run_dir / FINAL_MODEL)):
         assert all(np.array_equal(a, b) for a, b in zip(weights(tested), best, strict=True))
     assert not (run_dir / "backup").exists()  # the run is finished: nothing to resume
+
+
+@pytest.mark.slow  # trains a model
+def test_a_run_killed_after_its_stopping_epoch_trains_no_further_epoch_when_resumed(tmp_path, monkeypatch):
+    from mnist_vit.callbacks import RunBackup
+
+    task, run_dir = get_task("sum"), tmp_path / "run"
+    splits = {"train": digit_split(400, seed=0), "validation": digit_split(200, seed=1)}
+
+    def train():
+        return train_sequence_model(
+            task, "deepsets", TINY, splits, str(run_dir), epochs=12, train_sequences=256,
+            validation_sequences=64, lengths=(1, 2), pool=4, patience=2, verbose=0,
+        )  # fmt: skip
+
+    with monkeypatch.context() as patched:  # killed after the last backup, before training ended
+        patched.setattr(RunBackup, "on_train_end", lambda self, logs=None: None)
+        _, stopped = train()
+    assert (run_dir / "backup").exists() and len(stopped["loss"]) < 12
+    model, resumed = train()
+    assert resumed == stopped  # no epoch trained after the one that spent the patience
+    assert not (run_dir / "backup").exists()
+    best = keras.saving.load_model(run_dir / "best.keras")
+    for a, b in zip(model.weights, best.weights, strict=True):
+        assert np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
