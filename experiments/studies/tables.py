@@ -20,6 +20,7 @@ under `experiments/` (paths here are relative to it):
   (`study_histogram.py`); `look-back-ascents`: `LOOK_BACK`
   (`study_look_back.py`); `digit-reading-<task>`:
   `results/findings/digit_reading_<task>.json` (`study_digit_reading.py`);
+  `supervised-ceiling`: `SUPERVISED_CEILING` (`study_supervised_ceiling.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
   default runs;
 - README.md `learning-curves`: `results/findings/learning_curves_<task>.json`
@@ -236,6 +237,17 @@ DIGIT_READING = Table(
     "`experiments/{path}` (`{command}`, {machine}, "
     "{hours:.1f} hours in all).",
 )  # fmt: skip
+SUPERVISED_CEILING = "results/findings/supervised_ceiling.json"
+SUPERVISED_CEILING_TABLE = Table(
+    columns=(
+        ("encoder", "{encoder}"), ("conv blocks", "{filters}"), ("test accuracy", "{accuracy}"),
+        ("per seed", "{per_seed}"), ("parameters", "{parameters:,}"),
+        ("train s per run", "{train_seconds:.0f}"),
+    ),
+    caption="Each encoder taught the digits' labels by `experiments/train_classifier.py` (its training, the "
+    "encoder's conv blocks changed), tested on MNIST's 10,000 test images; mean ± std over {seeds} seeds. "
+    "`experiments/{path}` (`{command}`, {machine}, {hours:.1f} hours in all).",
+)  # fmt: skip
 LOOK_BACK = "results/findings/look_back_ascents.json"
 LOOK_BACK_TABLE = Table(
     columns=(
@@ -341,6 +353,25 @@ def render_histogram(path):
     """A row per seed of `study_histogram.py`: a linear map reading the histogram from the pooled features."""
     study = read(path)
     return markdown(HISTOGRAM, {**study, "path": path}, study["per_seed"])
+
+
+def render_supervised_ceiling(path):
+    """A row per encoder of `study_supervised_ceiling.py`: its test accuracy taught digit labels."""
+    study = read(path)
+    rows = [
+        {
+            "encoder": name,
+            "filters": ", ".join(map(str, found["filters"])),
+            "accuracy": with_std(found["test"], "test_accuracy", seeds=len(found["per_seed"])),
+            "per_seed": " / ".join(f"{row['test_accuracy']:.4f}" for row in found["per_seed"]),
+            "parameters": found["per_seed"][0]["parameters"],
+            "train_seconds": found["test"]["train_seconds"],
+        }
+        for name, found in study["encoders"].items()
+    ]
+    seeds, hours = len(study["settings"]["seeds"]), study["wall_seconds"] / 3600
+    context = {**study, "path": path, "seeds": seeds, "hours": hours}
+    return markdown(SUPERVISED_CEILING_TABLE, context, rows)
 
 
 def render_digit_reading(path):
@@ -611,6 +642,8 @@ def findings_blocks():
     blocks.update({name: render_study_beside_runs(*paths) for name, paths in STUDIES_BESIDE_RUNS.items()})
     if os.path.exists(os.path.join(EXPERIMENTS, LOOK_BACK)):
         blocks["look-back-ascents"] = render_look_back(LOOK_BACK)
+    if os.path.exists(os.path.join(EXPERIMENTS, SUPERVISED_CEILING)):
+        blocks["supervised-ceiling"] = render_supervised_ceiling(SUPERVISED_CEILING)
     for name in task_names():
         if os.path.exists(os.path.join(EXPERIMENTS, "results", f"search_study_{name}.json")):
             blocks["search-study"] = render_search_study(f"results/search_study_{name}.json")
