@@ -27,6 +27,7 @@ def test_the_main_jobs_committed_run_is_the_last_point_only_where_its_settings_m
     last = fresh_point(task, "deepsets", default, [0, 1])
     assert last["fresh"] and last["train_sequences"] == default.epochs * default.train_sequences
     assert last["per_seed"] == [row["exact_accuracy"] for row in committed["per_seed"][:2]]
+    assert last["epochs_trained"] == [default.epochs] * 2  # new sequences every epoch: every epoch trains
     shorter = study_settings(parse_args(["--task", "sum", "--epochs", "3"]), task, BUDGET)
     assert fresh_point(task, "deepsets", shorter, [0, 1]) is None
     assert fresh_point(task, "deepsets", default, list(range(len(committed["per_seed"]) + 1))) is None
@@ -49,9 +50,13 @@ def test_a_figures_folder_it_cannot_write_is_refused_before_any_training(tmp_pat
 
 
 def test_a_point_summarises_the_headline_and_the_tasks_key_metrics_over_seeds():
-    rows = [{"accuracy": 0.8, "auc": 0.9, "loss": 0.3}, {"accuracy": 0.6, "auc": 0.7, "loss": 0.5}]
+    rows = [
+        {"accuracy": 0.8, "auc": 0.9, "loss": 0.3, "epochs_trained": 8},
+        {"accuracy": 0.6, "auc": 0.7, "loss": 0.5, "epochs_trained": 11},
+    ]
     made = point(get_task("anchor"), 50, False, rows)
     assert made["per_seed"] == [0.8, 0.6] and made["train_sequences"] == 50 and not made["fresh"]
+    assert made["epochs_trained"] == [8, 11]
     assert set(made["test"]) == {"accuracy", "accuracy_std", "auc", "auc_std"}
     assert made["test"]["auc"] == pytest.approx(0.8)
     assert made["test"]["accuracy_std"] == pytest.approx(0.2 / 2**0.5)  # the sample std
@@ -85,7 +90,8 @@ def curves_file(tmp_path, curves, missing=()):
         "missing": [{"train_sequences": size, "model": model} for size, model in missing],
         "constant_answer": {"answer": 0.0, "test": {"accuracy": 0.588, "auc": 0.5}},
         "curves": {
-            model: [point(task, size, fresh, rows) for size, fresh, rows in points]
+            model: [point(task, size, fresh, [{"epochs_trained": 7, **row} for row in rows])
+                    for size, fresh, rows in points]
             for model, points in curves.items()
         },
     }  # fmt: skip
@@ -104,7 +110,8 @@ def test_the_readme_table_has_a_column_per_size_and_a_row_per_model_and_figure(t
     assert lines[0] == "| model | test | 50 | 1,000 | 416,000 (new every epoch) |"
     assert lines[2] == "| Transformer | accuracy | 0.700 ± 0.141 | 1.000 | 1.000 |"
     assert lines[3] == "| Transformer | auc | 0.900 | 1.000 | 1.000 |"
-    assert [line.split(" | ")[0] for line in lines[4:6]] == ["| Deep Sets"] * 2
+    assert lines[4] == "| Transformer | epochs trained | 7 / 7 | 7 / 7 | 7 / 7 |"
+    assert [line.split(" | ")[0] for line in lines[5:8]] == ["| Deep Sets"] * 3
     assert "over 2 seeds" in lines[-1] and "(1.5 hours in all)" in lines[-1]
     assert "each run ended once validation had not improved for 5 epochs; the figure above" in lines[-1]
     assert "most frequent answer (0) scores accuracy 0.588, auc 0.500." in lines[-1]

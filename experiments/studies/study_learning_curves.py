@@ -127,18 +127,20 @@ def fresh_point(task, model_name, settings, seeds):
     )
     if not matches:
         return None
-    per_seed = entry["per_seed"][: len(seeds)]
+    per_seed = [{**row, "epochs_trained": settings.epochs} for row in entry["per_seed"][: len(seeds)]]
     return point(task, settings.epochs * settings.train_sequences, True, per_seed)
 
 
 def point(task, sequences, fresh, per_seed):
-    """One point of a curve: its distinct training sequences, the headline per seed, and the summary
-    (mean and std) of the headline and the task's key metrics (e.g. the anchor's AUC)."""
+    """One point of a curve: its distinct training sequences, the headline and the epochs trained per
+    seed, and the summary (mean and std) of the headline and the task's key metrics (e.g. the anchor's
+    AUC)."""
     figures = (task.headline, *task.key_metrics)
     return {
         "train_sequences": sequences,
         "fresh": fresh,
         "per_seed": [row[task.headline] for row in per_seed],
+        "epochs_trained": [row["epochs_trained"] for row in per_seed],
         "test": summarize([{name: row[name] for name in figures} for row in per_seed]),
     }
 

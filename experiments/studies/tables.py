@@ -571,9 +571,13 @@ def render_learning_curves(paths):
         for model, points in curves.items():
             if [(point["train_sequences"], point["fresh"]) for point in points] != sizes:
                 raise ValueError(f"{path}: the {model}'s points are not at the other models' sizes")
+            label = presentation_of(task.name).label(model)
             for figure in (task.headline, *task.key_metrics):
                 cells = {f"cell_{i}": with_std(p["test"], figure, digits=3) for i, p in enumerate(points)}
-                rows.append({"model": presentation_of(task.name).label(model), "figure": figure, **cells})
+                rows.append({"model": label, "figure": figure, **cells})
+            if all("epochs_trained" in p for p in points):
+                cells = {f"cell_{i}": " / ".join(map(str, p["epochs_trained"])) for i, p in enumerate(points)}
+                rows.append({"model": label, "figure": "epochs trained", **cells})
         seeds = len(study["settings"]["seeds"])
         constant = study["constant_answer"]
         scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
