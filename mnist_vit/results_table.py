@@ -108,10 +108,12 @@ def render_results(classification, runs):
     for name, run in runs:
         settings = run["settings"]
         seeds = settings["seeds"]
+        patience = settings.get("patience")
+        stopping = f" (ending after {patience} without a better validation score)" if patience else ""
         lines.append(
             f"- {name} on {run['backend']}: {seeds} seed{'s' if seeds > 1 else ''}, {settings['trials']} "
-            f"trials of {settings['search_epochs']} epochs then {settings['epochs']} epochs per model, "
-            f"{wall_time(run)} in all; {agreement(name, run, references.get(name))}."
+            f"trials of {settings['search_epochs']} epochs then {settings['epochs']} epochs per model"
+            f"{stopping}, {wall_time(run)} in all; {agreement(name, run, references.get(name))}."
         )
     machine = runs[0][1]["machine"] if runs else "its machine"
     return markdown(RESULTS, {"machine": machine, "runs": "\n".join(lines)}, rows)

@@ -71,6 +71,10 @@ def test_another_backends_run_is_a_row_group_compared_with_the_reference():
         "- sum on jax:" in agrees and "every key figure within two stds of the tensorflow reference" in agrees
     )
     assert "1.0x the tensorflow run's wall time" in agrees
+    assert "then 19 epochs per model, " in agrees  # every epoch trained
+    other["settings"]["patience"] = 4
+    stopped = render_results(None, rows).split("- sum on jax:")[1]
+    assert "then 19 epochs per model (ending after 4 without a better validation score), " in stopped
 
     test = other["models"]["transformer"]["test"]
     test["exact_accuracy"] -= 3 * reference["models"]["transformer"]["test"]["exact_accuracy_std"]
