@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from mnist_vit.errors import TrainingDiverged
+from mnist_vit.results import best_epoch
 from mnist_vit.run_folder import damaged, read_csv_rows, read_json
 from mnist_vit.safe_files import atomic_write, atomic_write_json, save_model_atomically
 
@@ -181,9 +182,7 @@ def patience_spent(values, mode, patience):
     best ("max" or "min" is better; ties keep the earlier epoch, as `BestModelCheckpoint` does)."""
     if not values:
         return False
-    pick = max if mode == "max" else min
-    best = pick(range(len(values)), key=values.__getitem__)
-    return len(values) - 1 - best >= patience
+    return len(values) - 1 - best_epoch({"monitor": values}, "monitor", mode) >= patience
 
 
 class PatienceStop(keras.callbacks.Callback):
