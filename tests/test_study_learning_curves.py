@@ -126,7 +126,7 @@ def test_a_study_under_way_shows_the_sizes_every_model_has_done_and_those_still_
     table = render_learning_curves([path])
     assert "figures/anchor_learning_curve.png" not in table  # drawn once the grid is complete
     assert table.splitlines()[0] == "| model | test | 50 |"
-    assert "sizes still to train (the command resumes): 500, 2,000." in table
+    assert "not improved for 5 epochs; sizes still to train (the command resumes): 500, 2,000." in table
     begun = curves_file(tmp_path, {"transformer": [(50, False, rows)], "deepsets": []}, [(50, "deepsets")])
     assert "anchor: no size is done yet by `python experiments" in render_learning_curves([begun])
 

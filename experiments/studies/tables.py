@@ -582,11 +582,11 @@ def render_learning_curves(paths):
         constant = study["constant_answer"]
         scores = ", ".join(f"{figure} {value:.3f}" for figure, value in constant["test"].items())
         shown = "the figure above"
+        if missing:
+            shown = "sizes still to train (the command resumes): " + ", ".join(f"{n:,}" for n in missing)
         patience = study["made_by"].get("patience")
         if patience:
             shown = f"each run ended once validation had not improved for {patience} epochs; " + shown
-        if missing:
-            shown = "sizes still to train (the command resumes): " + ", ".join(f"{n:,}" for n in missing)
         table = Table(
             columns=columns,
             caption=f"{task.name}: mean ± std over {seeds} seeds by distinct training "
