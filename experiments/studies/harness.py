@@ -222,6 +222,37 @@ def test_sequences(task, split, num_sequences):
     return batches, digits, mask
 
 
+def answers_without_images(task, split, num_sequences, per_length=False):
+    """What answering without looking at any image scores on the test sequences the main job tests on.
+
+    Every sequence gets the most frequent target of the test sequences or, with `per_length`, of the test
+    sequences of its own length: the best a model can do that only counts its images. Scored through the
+    task's own test metrics.
+
+    Returns:
+        dict: `answer`, the answer given (float; with `per_length` `{str(length): float}`), and `test`, the
+        task's test metrics of those answers (with `f"{task.headline}_by_length"`).
+    """
+    import numpy as np
+
+    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, TEST_SEED, SequenceBatches
+
+    batches = SequenceBatches(split, task, num_sequences, EVALUATION_BATCH_SIZE, seed=TEST_SEED)
+    targets, lengths = batches.served_targets(), batches.served_lengths()
+
+    def most_frequent(chosen):
+        values, counts = np.unique(targets[chosen], return_counts=True)
+        return values[counts.argmax()]
+
+    if per_length:
+        answer = {str(length): float(most_frequent(lengths == length)) for length in np.unique(lengths)}
+        given = np.array([answer[str(length)] for length in lengths], dtype="float32")
+    else:
+        answer = float(most_frequent(np.ones(len(targets), dtype=bool)))
+        given = np.full(len(targets), answer, dtype="float32")
+    return {"answer": answer, "test": task.test_metrics(given[:, None], targets, lengths)}
+
+
 def run_study(args, study, made_by=None):
     """The `main` of a study script: checks its outputs, runs `study(task, args, splits)`, writes the results.
 

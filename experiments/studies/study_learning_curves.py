@@ -46,6 +46,7 @@ grid is complete, `figures/<task>_learning_curve.png`.
 import os
 
 from harness import (
+    answers_without_images,
     committed_hyperparameters,
     run_study,
     study_outputs,
@@ -156,20 +157,12 @@ def made_by(task, args):
 
 
 def constant_answer(task, split, num_sequences):
-    """What always giving one answer scores: the most frequent target of the test sequences (those the
-    models are tested on), as every prediction, through the task's own test metrics. The level below which
-    a model has learned nothing; for an anchor, accuracy = the share of the commoner answer, AUC = 0.5."""
-    import numpy as np
-
-    from mnist_vit.sequences import EVALUATION_BATCH_SIZE, TEST_SEED, SequenceBatches
-
-    batches = SequenceBatches(split, task, num_sequences, EVALUATION_BATCH_SIZE, seed=TEST_SEED)
-    targets, lengths = batches.served_targets(), batches.served_lengths()
-    values, counts = np.unique(targets, return_counts=True)
-    answer = values[counts.argmax()]
-    metrics = task.test_metrics(np.full((len(targets), 1), answer, dtype="float32"), targets, lengths)
+    """What always giving one answer scores (`harness.answers_without_images`), in the task's headline and
+    key metrics: the level below which a model has learned nothing; for an anchor, accuracy = the share of
+    the commoner answer, AUC = 0.5."""
+    constant = answers_without_images(task, split, num_sequences)
     figures = (task.headline, *task.key_metrics)
-    return {"answer": float(answer), "test": {name: metrics[name] for name in figures}}
+    return {"answer": constant["answer"], "test": {name: constant["test"][name] for name in figures}}
 
 
 def epochs_trained(settings, model_name, seed):

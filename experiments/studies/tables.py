@@ -18,7 +18,9 @@ under `experiments/` (paths here are relative to it):
   `backend-drift`: `BACKEND_DRIFT` (`study_backend_drift.py`);
   `histogram-<task>`: `results/findings/histogram_<task>.json`
   (`study_histogram.py`); `look-back-ascents`: `LOOK_BACK`
-  (`study_look_back.py`); `digit-reading-<task>`:
+  (`study_look_back.py`); `length-answer-<task>`:
+  `results/findings/length_answer_<task>.json` (`study_length_answer.py`)
+  beside each backend's committed main job of the task; `digit-reading-<task>`:
   `results/findings/digit_reading_<task>.json` (`study_digit_reading.py`);
   `supervised-ceiling`: `SUPERVISED_CEILING` (`study_supervised_ceiling.py`);
   `STUDIES_BESIDE_RUNS`: `study_checkpoint.py` runs beside the committed
@@ -35,7 +37,7 @@ from mnist_vit.presentation import presentation_of
 from mnist_vit.report import Table, markdown
 from mnist_vit.results import REFERENCE_BACKEND, backend_folder, compare_to_reference, summarize, with_std
 from mnist_vit.results_table import committed_runs, model_rows, read_results
-from mnist_vit.tasks import get_task, task_names
+from mnist_vit.tasks import POOLING, get_task, task_names
 
 EXPERIMENTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGINAL_THROUGHPUT = 673  # training sequences/s of the original project, same kind of machine
@@ -264,6 +266,12 @@ LOOK_BACK_TABLE = Table(
     "against its true digit. The `{settings[model]}` models of the default `{task}` main job. "
     "`experiments/{path}` (`{command}`, {machine}).",
 )  # fmt: skip
+LENGTH_ANSWER_CAPTION = (
+    "{figure} by length: the answer most frequent among the test sequences of each length (the best a "
+    "model that only counts its images can give), beside the {label} model's by-length test result on each "
+    "backend (mean over its seeds, from `experiments/results/[<backend>/]{task}.json`), the same "
+    "{sequences:,} test sequences. `experiments/{path}` (`{command}`)."
+)
 STUDY_BESIDE_RUNS = Table(
     columns=(
         ("backend", "{backend}"), ("trained by", "{trained_by}"), ("test result", "{ours}"),
@@ -397,6 +405,35 @@ def render_digit_reading(path):
     table = headed(DIGIT_READING, name=headline.replace("_", " "))
     fields = {"path": path, "seeds": len(study["settings"]["seeds"]), "hours": study["wall_seconds"] / 3600}
     return markdown(table, {**study, **fields, "name": headline.replace("_", " ")}, rows)
+
+
+def render_length_answer(path):
+    """A row per length of `study_length_answer.py`: the best answer from the length alone and what it
+    scores, beside the pooling model's by-length result in each backend's committed main job of the task."""
+    study = read(path)
+    task, headline = get_task(study["task"]), study["headline"]
+    pooled = next(name for name, spec in task.models.items() if spec.kind == POOLING)
+    runs = [run for name, run in committed_runs(os.path.join(EXPERIMENTS, "results")) if name == task.name]
+    for run in runs:
+        if run["settings"]["test_sequences"] != study["settings"]["test_sequences"]:
+            raise ValueError(f"{path}: the {run['backend']} run of {task.name} was tested on other sequences")
+    columns = (("length", "{length}"), ("answer", "{answer}"), ("from the length alone", "{alone:.4f}"))
+    columns += tuple((run["backend"], f"{{{run['backend']}:.4f}}") for run in runs)
+    alone = study["by_length"]["test"]
+    rows = [
+        {"length": length, "answer": f"{answer:g}", "alone": alone[f"{headline}_by_length"][length]}
+        | {run["backend"]: run["models"][pooled]["test"][f"{headline}_by_length"][length] for run in runs}
+        for length, answer in study["by_length"]["answer"].items()
+    ]
+    rows.append(
+        {"length": "1-10", "answer": "", "alone": alone[headline]}
+        | {run["backend"]: run["models"][pooled]["test"][headline] for run in runs}
+    )
+    context = {
+        **study, "path": path, "sequences": study["settings"]["test_sequences"],
+        "label": presentation_of(task.name).label(pooled), "figure": headline.replace("_", " ").capitalize(),
+    }  # fmt: skip
+    return markdown(Table(columns=columns, caption=LENGTH_ANSWER_CAPTION), context, rows)
 
 
 def render_look_back(path):
@@ -657,4 +694,7 @@ def findings_blocks():
         histogram = f"results/findings/histogram_{name}.json"
         if os.path.exists(os.path.join(EXPERIMENTS, histogram)):
             blocks[f"histogram-{name}"] = render_histogram(histogram)
+        length_answer = f"results/findings/length_answer_{name}.json"
+        if os.path.exists(os.path.join(EXPERIMENTS, length_answer)):
+            blocks[f"length-answer-{name}"] = render_length_answer(length_answer)
     return blocks
