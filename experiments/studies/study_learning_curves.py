@@ -262,6 +262,7 @@ def study(task, args, splits):
                 }  # fmt: skip
                 atomic_write_json(args.results, results(grid[done:]))
             curves[name].append(point(task, size, False, [runs[(size, name, seed)] for seed in seeds]))
+            atomic_write_json(args.results, results(grid[done + 1 :]))  # the point done, if stopped next
             test = curves[name][-1]["test"]
             print(
                 f"{name}, {size} training sequences: test {task.headline} {test[task.headline]:.4f} "
